@@ -1,0 +1,24 @@
+/** Registration helpers shared by every backend's `register_all_kernels`. */
+import * as tf from '@tensorflow/tfjs';
+
+import {layerNormGradConfig} from './gradients/layer_norm_grad';
+
+/**
+ * Registers each config unless a kernel of that name is already there for
+ * that backend (the package loaded twice, e.g. as CommonJS and as ESM), so
+ * TF.js prints no "already registered" warnings.
+ */
+export function registerKernelsOnce(configs: readonly tf.KernelConfig[]): void {
+  for (const config of configs) {
+    if (tf.getKernel(config.kernelName, config.backendName) == null) {
+      tf.registerKernel(config);
+    }
+  }
+}
+
+/** Registers the gradient of the forward kernel, once. */
+export function registerGradientOnce(): void {
+  if (tf.getGradient(layerNormGradConfig.kernelName) == null) {
+    tf.registerGradient(layerNormGradConfig);
+  }
+}
