@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * Builds dist/:
+ *   dist/cjs/      CommonJS, one file per module (tsc)       -> require()
+ *   dist/types/    declarations (tsc)                        -> "types"
+ *   dist/esm/      ES modules, one per entry point with shared chunks (esbuild)
+ *   dist/browser/  browser bundles tfjs-layernorm[-SUBPATH].{esm,umd}.js: the
+ *                  UMD ones expose `tfLayerNorm` (and `tfLayerNormWebgpu`, …),
+ *                  with TF.js taken from the page's `tf` global
+ * Entry points: src/index.ts and every src/entries/*.ts subpath.
+ */
+const {execFileSync} = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist');
+
+/** Subpath entry points: name -> source, and the UMD global each exposes. */
+const ENTRIES = [
+  {name: 'index', source: 'src/index.ts', global: 'tfLayerNorm'},
+  ...fs.readdirSync(path.join(root, 'src/entries'))
+      .filter(f => f.endsWith('.ts'))
+      .map(f => {
+        const name = f.replace(/\.ts$/, '');
+        return {
+          name,
+          source: `src/entries/${f}`,
+          global: 'tfLayerNorm' + name[0].toUpperCase() + name.slice(1),
+        };
+      }),
+];
+
+/** Packages the user supplies (peers); never bundled. */
+const EXTERNAL = ['@tensorflow/*', 'fs', 'path'];
+
+function tsc(args) {
+  execFileSync(
+      process.execPath, [require.resolve('typescript/bin/tsc'), ...args],
+      {cwd: root, stdio: 'inherit'});
+}
+
+/** Maps `@tensorflow/*` imports to the global `tf` in browser bundles. */
+const tfGlobalPlugin = {
+  name: 'tf-global',
+  setup(build) {
+    build.onResolve({filter: /^@tensorflow\//}, args => ({path: args.path, namespace: 'tf-global'}));
+    build.onLoad({filter: /.*/, namespace: 'tf-global'},
+                 () => ({contents: 'module.exports = globalThis.tf;', loader: 'js'}));
+  },
+};
+
+async function main() {
+  fs.rmSync(dist, {recursive: true, force: true});
+  tsc(['-p', 'tsconfig.build.json', '--outDir', 'dist/cjs', '--declarationDir', 'dist/types']);
+  fs.writeFileSync(path.join(dist, 'cjs/package.json'), '{"type": "commonjs"}\n');
+
+  await esbuild.build({
+    entryPoints: Object.fromEntries(ENTRIES.map(e => [e.name, e.source])),
+    outdir: 'dist/esm', absWorkingDir: root, bundle: true, splitting: true,
+    format: 'esm', platform: 'neutral', target: 'es2019', external: EXTERNAL,
+    sourcemap: true, logLevel: 'warning',
+  });
+  fs.writeFileSync(path.join(dist, 'esm/package.json'), '{"type": "module"}\n');
+
+  for (const e of ENTRIES) {
+    const file = e.name === 'index' ? 'tfjs-layernorm' : `tfjs-layernorm-${e.name}`;
+    const common = {
+      entryPoints: [e.source], absWorkingDir: root, bundle: true,
+      target: 'es2019', plugins: [tfGlobalPlugin], external: ['fs', 'path'],
+      sourcemap: true, logLevel: 'warning',
+    };
+    await esbuild.build({...common, format: 'esm', outfile: `dist/browser/${file}.esm.js`});
+    await esbuild.build({
+      ...common, format: 'iife', globalName: e.global, platform: 'browser',
+      outfile: `dist/browser/${file}.umd.js`,
+    });
+  }
+  console.log(`built dist/ (entries: ${ENTRIES.map(e => e.name).join(', ')})`);
+}
+
+main().catch(e => {
+  console.error(e);
+  process.exit(1);
+});
