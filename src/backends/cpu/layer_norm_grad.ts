@@ -1,16 +1,32 @@
 /**
- * Fused backward LayerNorm for the `cpu` backend: per group, one pass for the
- * group's mean (recomputed in float64: the saved float32 mean is off by up to
- * |mean| * 2^-24, which on a row of mean 1e4 and spread 1 would shift every
- * xhat by ~6e-4), one pass accumulating the two group sums and dGamma/dBeta,
- * one pass writing dx. dGamma and dBeta accumulate in float64 across groups.
+ * Fused backward LayerNorm for the `cpu` backend. Per group: one pass for
+ * the group's mean, one accumulating the two group sums and dGamma/dBeta,
+ * one writing dx. dGamma and dBeta accumulate in float64 across groups.
+ *
+ * The mean is recomputed in float64 rather than read from the saved float32
+ * mean: that one is off by up to |mean| * 2^-24, which on a row of mean 1e4
+ * and spread 1 would shift every xhat by ~6e-4.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
 import {groupOffsets, layerNormGeometry} from '../../layer_norm_util';
-import {readValues} from './layer_norm';
+import {readFloat32, sumRange} from './layer_norm';
+
+/** Inputs of one backward call, as Float32Arrays. */
+interface GradArrays {
+  dy: Float32Array;
+  x: Float32Array;
+  invStd: Float32Array;
+  gamma: Float32Array;
+  dMean: Float32Array;
+  dInvStd: Float32Array;
+  /** Outputs. */
+  dx: Float32Array;
+  dGamma: Float64Array;
+  dBeta: Float64Array;
+}
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
@@ -18,60 +34,102 @@ export function layerNormGrad(args: {
   attrs: LayerNormGradAttrs
 }): tf.TensorInfo[] {
   const {inputs, backend, attrs: {axis}} = args;
-  const dyValues = readValues(backend, inputs.dy);
-  const xValues = readValues(backend, inputs.x);
-  const invStdValues = readValues(backend, inputs.invStd);
-  const gammaValues = readValues(backend, inputs.gamma);
-  const dMeanValues = readValues(backend, inputs.dMean);
-  const dInvStdValues = readValues(backend, inputs.dInvStd);
   const geometry = layerNormGeometry(inputs.x.shape, axis);
   const {outerSize, innerSize} = geometry;
-
-  const dx = new Float32Array(outerSize * innerSize);
-  const dGamma = new Float64Array(innerSize);
-  const dBeta = new Float64Array(innerSize);
-  const rowStarts = geometry.isTrailing ? null : groupOffsets(geometry, false);
-  const columnOffsets =
-      geometry.isTrailing ? null : groupOffsets(geometry, true);
-
-  for (let r = 0; r < outerSize; r++) {
-    const start = rowStarts == null ? r * innerSize : rowStarts[r];
-    let sum = 0;
-    for (let j = 0; j < innerSize; j++) {
-      sum += xValues[columnOffsets == null ? start + j :
-                                             start + columnOffsets[j]];
+  const a: GradArrays = {
+    dy: readFloat32(backend, inputs.dy),
+    x: readFloat32(backend, inputs.x),
+    invStd: readFloat32(backend, inputs.invStd),
+    gamma: readFloat32(backend, inputs.gamma),
+    dMean: readFloat32(backend, inputs.dMean),
+    dInvStd: readFloat32(backend, inputs.dInvStd),
+    dx: new Float32Array(outerSize * innerSize),
+    dGamma: new Float64Array(innerSize),
+    dBeta: new Float64Array(innerSize),
+  };
+  if (geometry.isTrailing) {
+    for (let r = 0; r < outerSize; r++) {
+      backwardContiguousRow(a, r, innerSize);
     }
-    const rowMean = sum / innerSize;
-    const rowInvStd = invStdValues[r];
-    let sumG = 0, sumGXhat = 0;
-    for (let j = 0; j < innerSize; j++) {
-      const i = columnOffsets == null ? start + j : start + columnOffsets[j];
-      const xhat = (xValues[i] - rowMean) * rowInvStd;
-      const dy = dyValues[i];
-      const g = dy * gammaValues[j];
-      sumG += g;
-      sumGXhat += g * xhat;
-      dGamma[j] += dy * xhat;
-      dBeta[j] += dy;
-    }
-    // dx = invStd * g - xhat * xhatCoef + offset (see kernel_names.ts).
-    const xhatCoef = rowInvStd * sumGXhat / innerSize +
-        dInvStdValues[r] * rowInvStd * rowInvStd / innerSize;
-    const offset = dMeanValues[r] / innerSize - rowInvStd * sumG / innerSize;
-    for (let j = 0; j < innerSize; j++) {
-      const i = columnOffsets == null ? start + j : start + columnOffsets[j];
-      const xhat = (xValues[i] - rowMean) * rowInvStd;
-      dx[i] = rowInvStd * dyValues[i] * gammaValues[j] - xhat * xhatCoef +
-          offset;
+  } else {
+    const rowStarts = groupOffsets(geometry, false);
+    const columnOffsets = groupOffsets(geometry, true);
+    for (let r = 0; r < outerSize; r++) {
+      backwardStridedRow(a, r, rowStarts[r], columnOffsets);
     }
   }
 
   const paramShape = inputs.gamma.shape;
   return [
-    backend.makeTensorInfo(inputs.x.shape, 'float32', dx),
-    backend.makeTensorInfo(paramShape, 'float32', Float32Array.from(dGamma)),
-    backend.makeTensorInfo(paramShape, 'float32', Float32Array.from(dBeta)),
+    backend.makeTensorInfo(inputs.x.shape, 'float32', a.dx),
+    backend.makeTensorInfo(paramShape, 'float32', Float32Array.from(a.dGamma)),
+    backend.makeTensorInfo(paramShape, 'float32', Float32Array.from(a.dBeta)),
   ];
+}
+
+/**
+ * The per-group coefficients of dx = invStd * g - xhat * xhatCoef + offset
+ * (the formula of kernel_names.ts), from the group sums of g and g * xhat.
+ */
+function dxCoefficients(
+    a: GradArrays, r: number, n: number, sumG: number, sumGXhat: number) {
+  const invStd = a.invStd[r];
+  return {
+    xhatCoef: (invStd * sumGXhat + a.dInvStd[r] * invStd * invStd) / n,
+    offset: (a.dMean[r] - invStd * sumG) / n,
+  };
+}
+
+/** Group r of a trailing-axes layout: the slice [r * n, (r + 1) * n). */
+function backwardContiguousRow(a: GradArrays, r: number, n: number) {
+  const {x, dy, gamma, dGamma, dBeta, dx} = a;
+  const start = r * n;
+  const mean = sumRange(x, start, n, 0) / n;
+  const invStd = a.invStd[r];
+  let sumG = 0, sumGXhat = 0;
+  for (let j = 0; j < n; j++) {
+    const xhat = (x[start + j] - mean) * invStd;
+    const dyj = dy[start + j];
+    const g = dyj * gamma[j];
+    sumG += g;
+    sumGXhat += g * xhat;
+    dGamma[j] += dyj * xhat;
+    dBeta[j] += dyj;
+  }
+  const {xhatCoef, offset} = dxCoefficients(a, r, n, sumG, sumGXhat);
+  for (let j = 0; j < n; j++) {
+    const xhat = (x[start + j] - mean) * invStd;
+    dx[start + j] = invStd * dy[start + j] * gamma[j] - xhat * xhatCoef + offset;
+  }
+}
+
+/** Group r of any other layout: element j at start + columnOffsets[j]. */
+function backwardStridedRow(
+    a: GradArrays, r: number, start: number, columnOffsets: Int32Array) {
+  const {x, dy, gamma, dGamma, dBeta, dx} = a;
+  const n = columnOffsets.length;
+  let sum = 0;
+  for (let j = 0; j < n; j++) {
+    sum += x[start + columnOffsets[j]];
+  }
+  const mean = sum / n;
+  const invStd = a.invStd[r];
+  let sumG = 0, sumGXhat = 0;
+  for (let j = 0; j < n; j++) {
+    const i = start + columnOffsets[j];
+    const xhat = (x[i] - mean) * invStd;
+    const g = dy[i] * gamma[j];
+    sumG += g;
+    sumGXhat += g * xhat;
+    dGamma[j] += dy[i] * xhat;
+    dBeta[j] += dy[i];
+  }
+  const {xhatCoef, offset} = dxCoefficients(a, r, n, sumG, sumGXhat);
+  for (let j = 0; j < n; j++) {
+    const i = start + columnOffsets[j];
+    const xhat = (x[i] - mean) * invStd;
+    dx[i] = invStd * dy[i] * gamma[j] - xhat * xhatCoef + offset;
+  }
 }
 
 export const layerNormGradConfig: tf.KernelConfig = {

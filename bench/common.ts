@@ -1,0 +1,140 @@
+/**
+ * Shared machinery of `npm run bench`: the shapes, the timing loop and the
+ * report. Each backend's section (bench/<backend>.ts) sets its backend and
+ * calls `benchBackend`; timings are medians of wall time per call, each
+ * call followed by a read of its outputs so asynchronous backends finish.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import {layerNorm} from '../src';
+
+export const BENCH_SHAPES: number[][] = [[32, 64], [64, 1024], [8, 128, 768], [4096, 1024]];
+/** Effective bytes per element: read x + write y forward; x, y, dy, dx + re-read x backward. */
+export const FORWARD_BYTES_PER_ELEMENT = 8;
+export const FORWARD_BACKWARD_BYTES_PER_ELEMENT = 20;
+
+export interface Timing {
+  medianMs: number;
+  runs: number;
+  peakBytes: number;
+}
+
+export interface ShapeResult {
+  shape: number[];
+  forward: {ours: Timing, builtin: Timing};
+  forwardBackward: {ours: Timing, builtin: Timing};
+}
+
+export interface BenchOptions {
+  /** Waits for the outputs of one call (default: read every output). */
+  sync?: (outputs: tf.Tensor[]) => Promise<void>;
+  /** Time budget per measurement, ms (default 1500). */
+  budgetMs?: number;
+  /** Shapes to run (default BENCH_SHAPES). */
+  shapes?: number[][];
+}
+
+async function readAll(outputs: tf.Tensor[]) {
+  await Promise.all(outputs.map(o => o.data()));
+}
+
+/** Median wall time of `run` (which returns the tensors it made). */
+export async function measure(
+    run: () => tf.Tensor[], opts: BenchOptions): Promise<Timing> {
+  const sync = opts.sync ?? readAll;
+  const budget = opts.budgetMs ?? 1500;
+  // Peak memory of one call, above what was allocated before it.
+  const before = tf.memory().numBytes;
+  const profile = await tf.profile(() => {
+    const outs = run();
+    return outs;
+  });
+  const peakBytes = profile.peakBytes - before;
+  tf.dispose(profile.result as tf.Tensor[]);
+  // Warm up (shader compilation, JIT), then time.
+  for (let i = 0; i < 2; i++) {
+    const outs = run();
+    await sync(outs);
+    tf.dispose(outs);
+  }
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 5 || (performance.now() - start < budget && times.length < 200)) {
+    const t0 = performance.now();
+    const outs = run();
+    await sync(outs);
+    times.push(performance.now() - t0);
+    tf.dispose(outs);
+  }
+  times.sort((a, b) => a - b);
+  return {medianMs: times[Math.floor(times.length / 2)], runs: times.length, peakBytes};
+}
+
+export async function benchShape(shape: number[], opts: BenchOptions): Promise<ShapeResult> {
+  const channels = shape[shape.length - 1];
+  const x = tf.variable(tf.randomNormal(shape, 0.5, 2, 'float32', 1), true, `x${shape}`);
+  const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
+  const gamma = tf.variable(tf.randomNormal([channels], 1, 0.1, 'float32', 3));
+  const beta = tf.variable(tf.randomNormal([channels], 0, 0.1, 'float32', 4));
+  const builtin = tf.layers.layerNormalization({axis: -1, epsilon: 1e-5});
+  builtin.build(shape);
+  const builtinWeights = builtin.trainableWeights.map(v => v.read() as tf.Variable);
+  const ours = () => layerNorm(x, gamma, beta, {axis: -1, epsilon: 1e-5});
+  const theirs = () => builtin.apply(x) as tf.Tensor;
+  const fwd = (f: () => tf.Tensor) => () => [f()];
+  // Forward + backward with a given upstream gradient dy (no loss ops, so
+  // only the layer itself is measured): dx and the two parameter gradients.
+  const fwdBwd = (f: () => tf.Tensor, wrt: tf.Tensor[]) => () => {
+    const {value, grads} = tf.engine().gradients(f, wrt, dy);
+    return [value, ...grads];
+  };
+  const result: ShapeResult = {
+    shape,
+    forward: {ours: await measure(fwd(ours), opts), builtin: await measure(fwd(theirs), opts)},
+    forwardBackward: {
+      ours: await measure(fwdBwd(ours, [x, gamma, beta]), opts),
+      builtin: await measure(fwdBwd(theirs, [x, ...builtinWeights]), opts),
+    },
+  };
+  tf.dispose([x, dy, gamma, beta]);
+  builtin.weights.forEach(v => v.dispose());
+  return result;
+}
+
+export async function benchBackend(label: string, opts: BenchOptions = {}): Promise<ShapeResult[]> {
+  const results: ShapeResult[] = [];
+  for (const shape of opts.shapes ?? BENCH_SHAPES) {
+    results.push(await benchShape(shape, opts));
+  }
+  console.log(formatReport(label, results));
+  return results;
+}
+
+function gbPerSecond(shape: number[], bytesPerElement: number, ms: number): string {
+  const elements = shape.reduce((a, b) => a * b, 1);
+  return (elements * bytesPerElement / (ms * 1e6)).toFixed(2);
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
+export function formatReport(label: string, results: ShapeResult[]): string {
+  const lines = [
+    `### ${label}`,
+    '',
+    '| shape | pass | ours ms | built-in ms | speed-up | ours GB/s | peak MiB ours / built-in |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    for (const [pass, t, bpe] of [
+      ['forward', r.forward, FORWARD_BYTES_PER_ELEMENT],
+      ['fwd+bwd', r.forwardBackward, FORWARD_BACKWARD_BYTES_PER_ELEMENT],
+    ] as const) {
+      lines.push(`| [${r.shape}] | ${pass} | ${t.ours.medianMs.toFixed(3)} | ${
+          t.builtin.medianMs.toFixed(3)} | ${(t.builtin.medianMs / t.ours.medianMs).toFixed(1)}x | ${
+          gbPerSecond(r.shape, bpe, t.ours.medianMs)} | ${mib(t.ours.peakBytes)} / ${mib(t.builtin.peakBytes)} |`);
+    }
+  }
+  return lines.join('\n');
+}

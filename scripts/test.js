@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: every test, on a fresh machine of this kind.
+ *
+ *  1. Makes sure Debian's chromium is there (its SwiftShader Vulkan driver
+ *     runs WebGPU in Node; the browser runs the WebGL/WebGPU suites):
+ *     installs it with apt-get when absent and running as root, otherwise
+ *     stops with a clear message. GPU suites never skip silently.
+ *  2. Builds dist/ (the browser suites load the bundles).
+ *  3. Runs jest (all Node projects) with the GPU driver environment set
+ *     before Node starts, as the native WebGPU loader needs.
+ *  4. Runs the browser suites (test/browser/run.js), when present.
+ * Ends with one line `N passed, N failed` over all steps.
+ */
+const {spawnSync} = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const {CHROMIUM_BINARY, gpuEnvironment, requireChromium} = require('./environment');
+
+const root = path.resolve(__dirname, '..');
+
+function run(command, args, extraEnv = {}) {
+  const r = spawnSync(command, args, {
+    cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
+    env: {...process.env, ...extraEnv},
+  });
+  return r.status == null ? 1 : r.status;
+}
+
+function ensureChromium() {
+  if (fs.existsSync(CHROMIUM_BINARY)) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !fs.existsSync('/usr/bin/apt-get')) {
+    console.error(`npm test: ${CHROMIUM_BINARY} is missing and this is not a root Debian ` +
+                  `machine; install Debian's chromium package and run again.`);
+    process.exit(1);
+  }
+  console.log('npm test: installing Debian chromium (GPU driver and browser for the GPU suites)');
+  const env = {DEBIAN_FRONTEND: 'noninteractive'};
+  if (run('apt-get', ['update', '-qq'], env) !== 0 ||
+      run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], env) !== 0) {
+    console.error('npm test: apt-get install chromium failed');
+    process.exit(1);
+  }
+}
+
+/** Reads jest's JSON summary for the closing line. */
+function jestCounts(file) {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return {passed: r.numPassedTests, failed: r.numFailedTests + r.numRuntimeErrorTestSuites};
+  } catch {
+    return {passed: 0, failed: 1};
+  }
+}
+
+function main() {
+  ensureChromium();
+  requireChromium();
+  if (run(process.execPath, ['scripts/build.js']) !== 0) {
+    console.error('npm test: build failed');
+    process.exit(1);
+  }
+  const totals = {passed: 0, failed: 0};
+  const jestJson = path.join(root, 'dist/jest-results.json');
+  const jestStatus = run(process.execPath, [
+    require.resolve('jest/bin/jest'), '--ci', '--json', `--outputFile=${jestJson}`,
+    ...process.argv.slice(2),
+  ], gpuEnvironment());
+  const j = jestCounts(jestJson);
+  totals.passed += j.passed;
+  totals.failed += j.failed + (jestStatus !== 0 && j.failed === 0 ? 1 : 0);
+
+  const browserSuite = path.join(root, 'test/browser/run.js');
+  if (fs.existsSync(browserSuite)) {
+    const out = path.join(root, 'dist/browser-results.json');
+    const status = run(process.execPath, [browserSuite, `--json=${out}`]);
+    let counts = {passed: 0, failed: 1};
+    try {
+      counts = JSON.parse(fs.readFileSync(out, 'utf8'));
+    } catch { /* counted as a failure */ }
+    totals.passed += counts.passed;
+    totals.failed += counts.failed + (status !== 0 && counts.failed === 0 ? 1 : 0);
+  }
+  console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
+  process.exit(totals.failed === 0 ? 0 : 1);
+}
+
+main();
