@@ -13,6 +13,7 @@ const {execFileSync} = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const esbuild = require('esbuild');
+const {tfGlobalPlugin} = require('./esbuild_tf_global');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -40,16 +41,6 @@ function tsc(args) {
       process.execPath, [require.resolve('typescript/bin/tsc'), ...args],
       {cwd: root, stdio: 'inherit'});
 }
-
-/** Maps `@tensorflow/*` imports to the global `tf` in browser bundles. */
-const tfGlobalPlugin = {
-  name: 'tf-global',
-  setup(build) {
-    build.onResolve({filter: /^@tensorflow\//}, args => ({path: args.path, namespace: 'tf-global'}));
-    build.onLoad({filter: /.*/, namespace: 'tf-global'},
-                 () => ({contents: 'module.exports = globalThis.tf;', loader: 'js'}));
-  },
-};
 
 async function main() {
   fs.rmSync(dist, {recursive: true, force: true});
