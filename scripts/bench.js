@@ -15,6 +15,7 @@ const root = path.resolve(__dirname, '..');
 /** section name -> extra environment for its process */
 const SECTIONS = {
   cpu: {},
+  webgpu: {gpu: true},
 };
 
 async function main() {

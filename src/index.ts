@@ -7,11 +7,21 @@
  * `tfjs-layernorm/webgpu` and `tfjs-layernorm/wasm`.
  */
 import {registerCpuKernels} from './backends/cpu/register_all_kernels';
+import {registerWebglKernels} from './backends/webgl/register_all_kernels';
+import {registerFileRouter} from './io/node_file_system';
 import {registerGradientOnce} from './register';
 
 registerGradientOnce();
 registerCpuKernels();
+registerWebglKernels();
+// `file://` URLs in Node without tfjs-node (steps aside when tfjs-node is there).
+registerFileRouter();
 
 export {LayerNormAttrs, LayerNormGradAttrs, LayerNormGradKernel, LayerNormKernel} from './kernel_names';
 export {AxisArg, normalizeAxes} from './layer_norm_util';
 export {DEFAULT_EPSILON, layerNorm, LayerNormOptions, LayerNormWithStats, layerNormWithStats} from './ops/layer_norm';
+export {FORCE_COMPOSITE_FLAG} from './ops/layer_norm_composite';
+export {kerasCompatible, normalizeKerasTopology} from './io/keras_format';
+export {nodeFileSystem, registerFileRouter} from './io/node_file_system';
+export {ConstraintIdentifier, DTypePolicyConfig, InitializerIdentifier, RegularizerIdentifier} from './layers/keras_objects';
+export {LayerNorm, layerNormLayer, LayerNormLayerArgs} from './layers/layer_norm_layer';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../kernel_names';
 import {AxisArg, normalizeAxes, paramShape} from '../layer_norm_util';
-import {layerNormComposite} from './layer_norm_composite';
+import {FORCE_COMPOSITE_FLAG, layerNormComposite} from './layer_norm_composite';
 
 export interface LayerNormOptions {
   /**
@@ -96,7 +96,8 @@ function run(
     const beta = betaArg == null ? tf.zeros(expected) : asFloat(betaArg);
     const attrs: LayerNormAttrs = {axis: axes, epsilon};
     let outputs: tf.Tensor[];
-    if (tf.getKernel(LayerNormKernel, tf.getBackend()) != null) {
+    if (tf.getKernel(LayerNormKernel, tf.getBackend()) != null &&
+        !tf.env().getBool(FORCE_COMPOSITE_FLAG)) {
       const inputs: LayerNormInputs = {x, gamma, beta};
       outputs = tf.engine().runKernel(
                     LayerNormKernel, inputs as unknown as tf.NamedTensorMap,

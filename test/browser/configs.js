@@ -12,7 +12,7 @@ const LAYERNORM = 'dist/browser/tfjs-layernorm.umd.js';
 const LAYERNORM_WEBGPU = 'dist/browser/tfjs-layernorm-webgpu.umd.js';
 
 const webgl = (name, flags, extra = {}) => ({
-  name, backend: 'webgl', webgpu: false, flags, tolerances: 'FLOAT32_TOLERANCES',
+  name, backend: 'webgl', webgpu: false, flags, tolerances: 'WEBGL_TOLERANCES',
   expectKernels: true, scripts: [TFJS, LAYERNORM], ...extra,
 });
 
@@ -21,6 +21,18 @@ const BROWSER_CONFIGS = [
   webgl('webgl2, unpacked', {WEBGL_VERSION: 2, WEBGL_PACK: false}),
   webgl('webgl1, packed', {WEBGL_VERSION: 1, WEBGL_PACK: true}),
   webgl('webgl1, unpacked', {WEBGL_VERSION: 1, WEBGL_PACK: false}),
+  // Tensors longer than the maximum texture side: TF.js honours a smaller
+  // WEBGL_MAX_TEXTURE_SIZE, so rows of 768 and 4097 already wrap over
+  // several texture rows (squarish textures) without huge tensors.
+  webgl('webgl2, max texture size 128', {WEBGL_VERSION: 2, WEBGL_PACK: true, WEBGL_MAX_TEXTURE_SIZE: 128}),
+  webgl('webgl2, f16 textures', {WEBGL_VERSION: 2, WEBGL_PACK: true, WEBGL_FORCE_F16_TEXTURES: true}, {
+    tolerances: 'F16_TEXTURE_TOLERANCES',
+    excludeData: {
+      nonFinite: 'TF.js stores Infinity as NaN in f16 textures (in every op, e.g. tf.add(x, 0))',
+      largeMean: '1e4 + N(0, 1) rounds to multiples of 8 in f16: the rows turn (near-)constant, ' +
+          'where the finite-difference step 1e-6 * |x| = 0.01 is no longer small',
+    },
+  }),
   {
     name: 'webgpu', backend: 'webgpu', webgpu: true, flags: {},
     tolerances: 'FLOAT32_TOLERANCES', expectKernels: true,

@@ -11,7 +11,14 @@ export type DataKind =
     /** every group constant: y must be exactly beta, gradients finite */
     'constantRows'|
     /** group 0 holds a NaN, group 1 an Infinity: only those groups go non-finite */
-    'nonFinite';
+    'nonFinite'|
+    /**
+     * integers N(1000, 400) clamped to [-2048, 2048], exact in half floats:
+     * row sums (~4e6), sums of squares and the variance (~1.6e5) all exceed
+     * the f16 maximum 65504, so a kernel that stores any of them in a
+     * half-float texture overflows
+     */
+    'wideIntegers';
 
 export interface ConformanceCase {
   name: string;
@@ -61,6 +68,8 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   c('constant rows, NCHW axis 1', [2, 4, 3, 3], 1, {data: 'constantRows'}),
   c('NaN and Infinity stay in their rows', [4, 8], -1, {data: 'nonFinite'}),
   c('NaN and Infinity, NCHW axis 1', [2, 4, 3, 2], 1, {data: 'nonFinite'}),
+  c('wide integers, row length 4097', [2, 4097], -1, {data: 'wideIntegers'}),
+  c('wide integers, strided axis 1', [3, 1024, 2], 1, {data: 'wideIntegers'}),
 ];
 
 /** Stated tolerances: |actual - expected| <= atol * max(1, max|expected|) + rtol * |expected|. */
@@ -78,6 +87,13 @@ export interface BackendTolerances {
   finiteDifferences: Tolerance;
   /** Constant rows must give exactly beta (true on the cpu backend). */
   exactConstantRows: boolean;
+  /**
+   * Round every input to the nearest float16 first, for the tensors and the
+   * reference alike: for backends that store tensors as half floats, so the
+   * comparison measures the backend's own error rather than the rounding of
+   * the inputs on upload, which no kernel can undo.
+   */
+  float16Inputs?: boolean;
 }
 
 /**
@@ -99,4 +115,45 @@ export const FLOAT32_TOLERANCES: BackendTolerances = {
   grads: {atol: 1e-4, rtol: 1e-4},
   finiteDifferences: {atol: 5e-4, rtol: 5e-4},
   exactConstantRows: false,
+};
+
+/**
+ * The webgpu kernels: float32 accumulation as FLOAT32_TOLERANCES, but they
+ * shift every group by its first element before reducing, so a constant
+ * group has exactly zero deviations and must give exactly beta.
+ */
+export const WEBGPU_TOLERANCES: BackendTolerances = {
+  ...FLOAT32_TOLERANCES,
+  exactConstantRows: true,
+};
+
+/**
+ * The webgl kernels: float32 arithmetic as FLOAT32_TOLERANCES; they shift
+ * every group by its first element, so a constant group must give exactly
+ * beta.
+ */
+export const WEBGL_TOLERANCES: BackendTolerances = {
+  ...FLOAT32_TOLERANCES,
+  exactConstantRows: true,
+};
+
+/**
+ * webgl with half-float textures (WEBGL_FORCE_F16_TEXTURES): every stored
+ * value (the inputs on upload; the statistics, partial reductions and
+ * outputs on every write) is rounded to 11 significant bits, a relative
+ * error of up to 2^-11 = 4.9e-4 each; the arithmetic inside a program is
+ * f32. The inputs are rounded to float16 for the reference too
+ * (float16Inputs), so what is measured is the kernels' own error: a forward
+ * result goes through a few such roundings (2e-3 of the group's scale), a
+ * gradient through more, and dx multiplies the rounding of the stored row
+ * means by invStd, up to 1 / sqrt(epsilon) = 316 for a constant group
+ * (8e-3). nonFinite cases are not run in that configuration: TF.js's f16
+ * upload turns Infinity into NaN in every op (test/browser/configs.js).
+ */
+export const F16_TEXTURE_TOLERANCES: BackendTolerances = {
+  forward: {atol: 2e-3, rtol: 2e-3},
+  grads: {atol: 8e-3, rtol: 8e-3},
+  finiteDifferences: {atol: 8e-3, rtol: 8e-3},
+  exactConstantRows: true,
+  float16Inputs: true,
 };

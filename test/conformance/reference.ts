@@ -29,6 +29,27 @@ export function normalData(size: number, seed: number, scale = 1, shift = 0):
   return out;
 }
 
+/** Largest finite float16; anything from halfway to the next power of two up rounds to Infinity. */
+const FLOAT16_MAX = 65504;
+const FLOAT16_OVERFLOW = 65520;
+/** float16 keeps 10 fraction bits; below 2^-14 it is subnormal, in steps of 2^-24. */
+const FLOAT16_FRACTION_BITS = 10;
+const FLOAT16_MIN_NORMAL_EXPONENT = -14;
+
+/** The float16 nearest to v (ties to even), as a number. */
+export function float16Round(v: number): number {
+  const a = Math.abs(v);
+  if (!Number.isFinite(v) || a === 0) return v;
+  if (a >= FLOAT16_OVERFLOW) return Math.sign(v) * Infinity;
+  let exponent = Math.floor(Math.log2(a));
+  if (2 ** exponent > a) exponent--;  // log2 rounded up just below a power of two
+  const step = 2 ** (Math.max(exponent, FLOAT16_MIN_NORMAL_EXPONENT) - FLOAT16_FRACTION_BITS);
+  const q = a / step;
+  let n = Math.round(q);
+  if (n - q === 0.5 && n % 2 === 1) n--;  // a tie rounds to the even neighbour
+  return Math.sign(v) * Math.min(n * step, FLOAT16_MAX);
+}
+
 export function sizeOf(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
 }

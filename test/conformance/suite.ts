@@ -6,7 +6,7 @@
 import type * as tfNamespace from '@tensorflow/tfjs';
 
 import {BackendTolerances, ConformanceCase, Tolerance} from './cases';
-import {compare, finiteDifferences, groupIndex, LossWeights, normalData, refForward, refGrads, refLoss, sizeOf} from './reference';
+import {compare, finiteDifferences, float16Round, groupIndex, LossWeights, normalData, refForward, refGrads, refLoss, sizeOf} from './reference';
 
 type TF = typeof tfNamespace;
 type Tensor = tfNamespace.Tensor;
@@ -58,6 +58,9 @@ export function caseData(c: ConformanceCase): CaseData {
       if (groups > 1) x[firstOf(1)] = Infinity;
       break;
     }
+    case 'wideIntegers':
+      x = normalData(size, 14, 400, 1000).map(v => Math.min(2048, Math.max(-2048, Math.round(v))));
+      break;
     default:
       throw new Error(`unknown data kind ${c.data}`);
   }
@@ -69,6 +72,21 @@ export function caseData(c: ConformanceCase): CaseData {
       wy: normalData(size, 31),
       wMean: c.statsGrad ? normalData(groups, 32) : null,
       wInvStd: c.statsGrad ? normalData(groups, 33) : null,
+    },
+  };
+}
+
+/** The inputs of a case with every value rounded to the nearest float16. */
+export function roundedToFloat16(d: CaseData): CaseData {
+  const round = (a: ArrayLike<number>) => Float32Array.from(a, float16Round);
+  return {
+    x: round(d.x),
+    gamma: d.gamma && round(d.gamma),
+    beta: d.beta && round(d.beta),
+    weights: {
+      wy: round(d.weights.wy),
+      wMean: d.weights.wMean && round(d.weights.wMean),
+      wInvStd: d.weights.wInvStd && round(d.weights.wInvStd),
     },
   };
 }
@@ -92,7 +110,7 @@ export async function runConformanceCase(
     }
   };
 
-  const d = caseData(c);
+  const d = tol.float16Inputs ? roundedToFloat16(caseData(c)) : caseData(c);
   const opts = {axis: c.axis, epsilon: c.epsilon};
   const ref = refForward(d.x, c.shape, c.axis, d.gamma, d.beta, c.epsilon);
   const tensorsBefore = tf.memory().numTensors;

@@ -42,7 +42,7 @@ export function layerNorm(args: {
 }
 
 /** Trailing axes: group r is the contiguous slice [r * n, (r + 1) * n). */
-function forwardContiguous(
+export function forwardContiguous(
     x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
     mean: Float32Array, invStd: Float32Array, n: number, epsilon: number) {
   for (let r = 0, start = 0; r < mean.length; r++, start += n) {
@@ -122,7 +122,7 @@ function sumSquaresRange(
  * Any other layout, without transposing: element j of group r is at
  * rowStarts[r] + columnOffsets[j] (tables of O(groups + group size)).
  */
-function forwardStrided(
+export function forwardStrided(
     x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
     mean: Float32Array, invStd: Float32Array, rowStarts: Int32Array,
     columnOffsets: Int32Array, epsilon: number) {

@@ -15,7 +15,7 @@ import {groupOffsets, layerNormGeometry} from '../../layer_norm_util';
 import {readFloat32, sumRange} from './layer_norm';
 
 /** Inputs of one backward call, as Float32Arrays. */
-interface GradArrays {
+export interface GradArrays {
   dy: Float32Array;
   x: Float32Array;
   invStd: Float32Array;
@@ -81,7 +81,7 @@ function dxCoefficients(
 }
 
 /** Group r of a trailing-axes layout: the slice [r * n, (r + 1) * n). */
-function backwardContiguousRow(a: GradArrays, r: number, n: number) {
+export function backwardContiguousRow(a: GradArrays, r: number, n: number) {
   const {x, dy, gamma, dGamma, dBeta, dx} = a;
   const start = r * n;
   const mean = sumRange(x, start, n, 0) / n;
@@ -104,7 +104,7 @@ function backwardContiguousRow(a: GradArrays, r: number, n: number) {
 }
 
 /** Group r of any other layout: element j at start + columnOffsets[j]. */
-function backwardStridedRow(
+export function backwardStridedRow(
     a: GradArrays, r: number, start: number, columnOffsets: Int32Array) {
   const {x, dy, gamma, dGamma, dBeta, dx} = a;
   const n = columnOffsets.length;

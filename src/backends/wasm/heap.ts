@@ -1,0 +1,124 @@
+/**
+ * Direct access to the heap of TF.js's `wasm` backend: where a tensor's data
+ * lives, typed-array views over it, and scratch space freed on every path.
+ * No values go through JS arrays or `dataSync`.
+ */
+import type {DataType, TensorInfo} from '@tensorflow/tfjs';
+import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+
+/**
+ * The parts of the Emscripten module behind `BackendWasm` these kernels use
+ * (the package's published types leave them out).
+ */
+export interface EmscriptenHeap {
+  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(address: number): void;
+  /** Single-threaded builds: the module's exports, its memory among them. */
+  asm?: {memory?: WebAssembly.Memory};
+  /** Threaded builds: the shared memory the module and its workers import. */
+  wasmMemory?: WebAssembly.Memory;
+}
+
+export function emscriptenHeap(backend: BackendWasm): EmscriptenHeap {
+  return backend.wasm as unknown as EmscriptenHeap;
+}
+
+export const FLOAT32_BYTES = 4;
+export const FLOAT64_BYTES = 8;
+
+/**
+ * The heap of one kernel call. Views must be made after the call's last
+ * allocation: an allocation may grow the heap, which detaches every view
+ * made before it.
+ */
+export class KernelHeap {
+  private readonly scratch: number[] = [];
+  private readonly module: EmscriptenHeap;
+
+  constructor(private readonly backend: BackendWasm) {
+    this.module = emscriptenHeap(backend);
+  }
+
+  /** Byte address of a tensor's data. */
+  address(t: TensorInfo): number {
+    return this.backend.dataIdMap.get(t.dataId).memoryOffset;
+  }
+
+  /**
+   * Byte address of a tensor's values as float32: the tensor itself when it
+   * is float32 (what the op passes), else a converted copy in scratch space
+   * (a direct `runKernel` call with int32 input).
+   */
+  float32Address(t: TensorInfo): number {
+    if (t.dtype === 'float32') {
+      return this.address(t);
+    }
+    const size = sizeOf(t.shape);
+    const copy = this.allocate(size * FLOAT32_BYTES);
+    this.float32View(copy, size).set(this.view(t.dtype, this.address(t), size));
+    return copy;
+  }
+
+  /** Scratch space, freed by `free()`; 8-byte aligned (malloc's guarantee). */
+  allocate(bytes: number): number {
+    // `>>> 0`: malloc returns a signed address, negative above 2 GiB.
+    const address = this.module._malloc(bytes) >>> 0;
+    this.scratch.push(address);
+    return address;
+  }
+
+  float32View(address: number, length: number): Float32Array {
+    return new Float32Array(this.module.HEAPU8.buffer, address, length);
+  }
+
+  float64View(address: number, length: number): Float64Array {
+    return new Float64Array(this.module.HEAPU8.buffer, address, length);
+  }
+
+  private view(dtype: DataType, address: number, length: number):
+      Float32Array|Int32Array|Uint8Array {
+    const buffer = this.module.HEAPU8.buffer;
+    switch (dtype) {
+      case 'float32':
+        return new Float32Array(buffer, address, length);
+      case 'int32':
+        return new Int32Array(buffer, address, length);
+      case 'bool':
+        return new Uint8Array(buffer, address, length);
+      default:
+        throw new Error(`layerNorm (wasm): unsupported input dtype ${dtype}`);
+    }
+  }
+
+  /** Frees the scratch space. */
+  free(): void {
+    for (const address of this.scratch) {
+      this.module._free(address);
+    }
+    this.scratch.length = 0;
+  }
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Runs a kernel body that fills freshly made outputs; frees the scratch
+ * space on every path and, should the body throw, the outputs too.
+ */
+export function runOnHeap<T>(
+    backend: BackendWasm, outputs: TensorInfo[], body: (heap: KernelHeap) => T): T {
+  const heap = new KernelHeap(backend);
+  try {
+    return body(heap);
+  } catch (e) {
+    for (const out of outputs) {
+      backend.disposeData(out.dataId, true);
+    }
+    throw e;
+  } finally {
+    heap.free();
+  }
+}

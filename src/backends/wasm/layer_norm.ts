@@ -1,0 +1,66 @@
+/**
+ * Fused forward LayerNorm for the `wasm` backend, on the backend's heap:
+ * the WebAssembly SIMD kernel for trailing axes, the cpu kernels' JS loops
+ * over heap views for other layouts (and where SIMD cannot run). Same
+ * numerics as the cpu kernels: float64 accumulation, two-pass variance.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+
+import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
+import {groupOffsets, layerNormGeometry, statsShape} from '../../layer_norm_util';
+import {forwardContiguous, forwardStrided} from '../cpu/layer_norm';
+import {runOnHeap} from './heap';
+import {simdKernels} from './simd_kernels';
+
+export function layerNorm(args: {
+  inputs: LayerNormInputs,
+  backend: BackendWasm,
+  attrs: LayerNormAttrs
+}): tf.TensorInfo[] {
+  const {inputs: {x, gamma, beta}, backend, attrs: {axis, epsilon}} = args;
+  const geometry = layerNormGeometry(x.shape, axis);
+  const {outerSize, innerSize} = geometry;
+  const statShape = statsShape(x.shape, axis);
+  const y = backend.makeOutput(x.shape, 'float32');
+  const mean = backend.makeOutput(statShape, 'float32');
+  const invStd = backend.makeOutput(statShape, 'float32');
+  const outputs = [y, mean, invStd];
+
+  runOnHeap(backend, outputs, heap => {
+    const xAt = heap.float32Address(x);
+    const gammaAt = heap.float32Address(gamma);
+    const betaAt = heap.float32Address(beta);
+    const [yAt, meanAt, invStdAt] = outputs.map(t => heap.address(t));
+    const kernels = simdKernels(backend);
+    if (kernels != null && geometry.isTrailing) {
+      kernels.forwardRows(
+          xAt, gammaAt, betaAt, yAt, meanAt, invStdAt, outerSize, innerSize,
+          epsilon);
+      return;
+    }
+    const size = outerSize * innerSize;
+    const xValues = heap.float32View(xAt, size);
+    const gammaValues = heap.float32View(gammaAt, innerSize);
+    const betaValues = heap.float32View(betaAt, innerSize);
+    const yValues = heap.float32View(yAt, size);
+    const meanValues = heap.float32View(meanAt, outerSize);
+    const invStdValues = heap.float32View(invStdAt, outerSize);
+    if (geometry.isTrailing) {
+      forwardContiguous(
+          xValues, gammaValues, betaValues, yValues, meanValues, invStdValues,
+          innerSize, epsilon);
+    } else {
+      forwardStrided(
+          xValues, gammaValues, betaValues, yValues, meanValues, invStdValues,
+          groupOffsets(geometry, false), groupOffsets(geometry, true), epsilon);
+    }
+  });
+  return outputs;
+}
+
+export const layerNormConfig: tf.KernelConfig = {
+  kernelName: LayerNormKernel,
+  backendName: 'wasm',
+  kernelFunc: layerNorm as unknown as tf.KernelFunc,
+};

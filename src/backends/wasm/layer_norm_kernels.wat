@@ -1,0 +1,317 @@
+;; LayerNorm kernels for the TF.js `wasm` backend, run on that backend's own
+;; heap: the module imports the backend's WebAssembly.Memory, so every
+;; pointer below is a byte address of a tensor TF.js already holds.
+;;
+;; Numerics are those of the cpu kernels: float64 accumulation, two-pass
+;; variance, the backward recomputing the group mean in float64, one rounding
+;; to float32 per output. SIMD: four float32 are loaded at a time and widened
+;; to two f64x2 halves; the reductions keep four f64x2 partial sums so that
+;; no chain of dependent additions bounds the loop.
+;;
+;; Only trailing-axes layouts (contiguous rows of n elements) come here; the
+;; kernels in TypeScript handle the strided ones.
+;;
+;; scripts/build_wasm_kernels.js compiles this file with wabt into
+;; layer_norm_kernels_wasm.ts, once as is and once with the memory import
+;; declared `shared` (threaded builds of the backend).
+(module
+  (import "env" "memory" (memory 1))  ;; MEMORY_IMPORT (rewritten for the shared variant)
+
+  ;; Sum of the n float32 at $p, in float64.
+  (func $sum (param $p i32) (param $n i32) (result f64)
+    (local $end i32) (local $end8 i32) (local $s f64) (local $v v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $p)
+        (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $done8 (loop $next8
+      (br_if $done8 (i32.ge_u (local.get $p) (local.get $end8)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $a1 (f64x2.add (local.get $a1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+      (local.set $v (v128.load offset=16 (local.get $p)))
+      (local.set $a2 (f64x2.add (local.get $a2) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $a3 (f64x2.add (local.get $a3) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (br $next8)))
+    (local.set $a0 (f64x2.add (f64x2.add (local.get $a0) (local.get $a1))
+                              (f64x2.add (local.get $a2) (local.get $a3))))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a0))
+                           (f64x2.extract_lane 1 (local.get $a0))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $next)))
+    (local.get $s))
+
+  ;; Sum of (x - $mean)^2 over the n float32 at $p, in float64.
+  (func $sumSquaredDeviations (param $p i32) (param $n i32) (param $mean f64) (result f64)
+    (local $end i32) (local $end8 i32) (local $s f64) (local $d f64) (local $v v128) (local $m v128)
+    (local $d0 v128) (local $d1 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $m (f64x2.splat (local.get $mean)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $p)
+        (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $done8 (loop $next8
+      (br_if $done8 (i32.ge_u (local.get $p) (local.get $end8)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $d0 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m)))
+      (local.set $d1 (f64x2.sub (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+          (local.get $m)))
+      (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $d0) (local.get $d0))))
+      (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $d1) (local.get $d1))))
+      (local.set $v (v128.load offset=16 (local.get $p)))
+      (local.set $d0 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m)))
+      (local.set $d1 (f64x2.sub (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+          (local.get $m)))
+      (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $d0) (local.get $d0))))
+      (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $d1) (local.get $d1))))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (br $next8)))
+    (local.set $a0 (f64x2.add (f64x2.add (local.get $a0) (local.get $a1))
+                              (f64x2.add (local.get $a2) (local.get $a3))))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a0))
+                           (f64x2.extract_lane 1 (local.get $a0))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $mean)))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $d) (local.get $d))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $next)))
+    (local.get $s))
+
+  ;; Forward over $rows contiguous rows of $n elements:
+  ;;   y = (x - mean) * invStd * gamma + beta, mean and invStd per row.
+  (func (export "forwardRows")
+      (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $meanOut i32) (param $invStdOut i32) (param $rows i32) (param $n i32)
+      (param $epsilon f64)
+    (local $rowBytes i32) (local $r i32) (local $j i32) (local $n4 i32)
+    (local $mean f64) (local $invStd f64) (local $v v128) (local $m v128) (local $s v128)
+    (local $g v128) (local $b v128) (local $lo v128) (local $hi v128)
+    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $rowsDone (loop $nextRow
+      (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $mean (f64.div (call $sum (local.get $x) (local.get $n))
+                                (f64.convert_i32_u (local.get $n))))
+      (local.set $invStd (f64.div (f64.const 1) (f64.sqrt (f64.add
+          (f64.div (call $sumSquaredDeviations (local.get $x) (local.get $n) (local.get $mean))
+                   (f64.convert_i32_u (local.get $n)))
+          (local.get $epsilon)))))
+      (f32.store (local.get $meanOut) (f32.demote_f64 (local.get $mean)))
+      (f32.store (local.get $invStdOut) (f32.demote_f64 (local.get $invStd)))
+      (local.set $m (f64x2.splat (local.get $mean)))
+      (local.set $s (f64x2.splat (local.get $invStd)))
+      ;; $j is a byte offset into the row (and into gamma and beta).
+      (local.set $j (i32.const 0))
+      (block $done4 (loop $next4
+        (br_if $done4 (i32.ge_u (local.get $j) (local.get $n4)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $j))))
+        (local.set $g (v128.load (i32.add (local.get $gamma) (local.get $j))))
+        (local.set $b (v128.load (i32.add (local.get $beta) (local.get $j))))
+        (local.set $lo (f64x2.add
+            (f64x2.mul (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m))
+                                  (local.get $s))
+                       (f64x2.promote_low_f32x4 (local.get $g)))
+            (f64x2.promote_low_f32x4 (local.get $b))))
+        (local.set $hi (f64x2.add
+            (f64x2.mul (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+                (local.get $m)) (local.get $s))
+                       (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $g) (local.get $g))))
+            (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b)))))
+        (v128.store (i32.add (local.get $y) (local.get $j))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $next4)))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+        (f32.store (i32.add (local.get $y) (local.get $j)) (f32.demote_f64 (f64.add
+            (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                       (local.get $mean))
+                              (local.get $invStd))
+                     (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+            (f64.promote_f32 (f32.load (i32.add (local.get $beta) (local.get $j)))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $next)))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
+      (local.set $meanOut (i32.add (local.get $meanOut) (i32.const 4)))
+      (local.set $invStdOut (i32.add (local.get $invStdOut) (i32.const 4)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $nextRow))))
+
+  ;; Backward over $rows contiguous rows of $n elements, by the formula of
+  ;; src/kernel_names.ts. $dGammaSum and $dBetaSum are float64 scratch arrays
+  ;; of n elements (zeroed here) that accumulate across rows; they are rounded
+  ;; once into the float32 outputs $dGamma and $dBeta at the end.
+  (func (export "backwardRows")
+      (param $dy i32) (param $x i32) (param $invStdIn i32) (param $gamma i32)
+      (param $dMean i32) (param $dInvStd i32) (param $dx i32) (param $dGamma i32)
+      (param $dBeta i32) (param $dGammaSum i32) (param $dBetaSum i32)
+      (param $rows i32) (param $n i32)
+    (local $rowBytes i32) (local $r i32) (local $j i32) (local $k i32) (local $n4 i32)
+    (local $mean f64) (local $invStd f64) (local $sumG f64) (local $sumGXhat f64)
+    (local $xhatCoef f64) (local $offset f64) (local $xh f64) (local $dyj f64) (local $gj f64)
+    (local $m v128) (local $s v128) (local $vx v128) (local $vdy v128) (local $vg v128)
+    (local $xhLo v128) (local $xhHi v128) (local $dyLo v128) (local $dyHi v128)
+    (local $gLo v128) (local $gHi v128) (local $accG v128) (local $accGX v128)
+    (local $c v128) (local $o v128) (local $lo v128) (local $hi v128)
+    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (memory.fill (local.get $dGammaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
+    (memory.fill (local.get $dBetaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
+    (block $rowsDone (loop $nextRow
+      (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+      ;; The mean again, in float64: the saved float32 one is off by up to
+      ;; |mean| * 2^-24, which shifts every xhat of a large-mean row.
+      (local.set $mean (f64.div (call $sum (local.get $x) (local.get $n))
+                                (f64.convert_i32_u (local.get $n))))
+      (local.set $invStd (f64.promote_f32 (f32.load (local.get $invStdIn))))
+      (local.set $m (f64x2.splat (local.get $mean)))
+      (local.set $s (f64x2.splat (local.get $invStd)))
+      (local.set $accG (v128.const i64x2 0 0))
+      (local.set $accGX (v128.const i64x2 0 0))
+      ;; Pass 1: the group sums of g = dy * gamma and g * xhat; dGamma, dBeta.
+      ;; $j is a byte offset into the row and gamma, $k into the f64 sums.
+      (local.set $j (i32.const 0))
+      (local.set $k (i32.const 0))
+      (block $done4 (loop $next4
+        (br_if $done4 (i32.ge_u (local.get $j) (local.get $n4)))
+        (local.set $vx (v128.load (i32.add (local.get $x) (local.get $j))))
+        (local.set $vdy (v128.load (i32.add (local.get $dy) (local.get $j))))
+        (local.set $vg (v128.load (i32.add (local.get $gamma) (local.get $j))))
+        (local.set $xhLo (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $m))
+                                    (local.get $s)))
+        (local.set $xhHi (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vx) (local.get $vx)))
+            (local.get $m)) (local.get $s)))
+        (local.set $dyLo (f64x2.promote_low_f32x4 (local.get $vdy)))
+        (local.set $dyHi (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vdy) (local.get $vdy))))
+        (local.set $gLo (f64x2.mul (local.get $dyLo) (f64x2.promote_low_f32x4 (local.get $vg))))
+        (local.set $gHi (f64x2.mul (local.get $dyHi) (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vg) (local.get $vg)))))
+        (local.set $accG (f64x2.add (local.get $accG) (f64x2.add (local.get $gLo) (local.get $gHi))))
+        (local.set $accGX (f64x2.add (local.get $accGX)
+            (f64x2.add (f64x2.mul (local.get $gLo) (local.get $xhLo))
+                       (f64x2.mul (local.get $gHi) (local.get $xhHi)))))
+        (v128.store (i32.add (local.get $dGammaSum) (local.get $k))
+            (f64x2.add (v128.load (i32.add (local.get $dGammaSum) (local.get $k)))
+                       (f64x2.mul (local.get $dyLo) (local.get $xhLo))))
+        (v128.store offset=16 (i32.add (local.get $dGammaSum) (local.get $k))
+            (f64x2.add (v128.load offset=16 (i32.add (local.get $dGammaSum) (local.get $k)))
+                       (f64x2.mul (local.get $dyHi) (local.get $xhHi))))
+        (v128.store (i32.add (local.get $dBetaSum) (local.get $k))
+            (f64x2.add (v128.load (i32.add (local.get $dBetaSum) (local.get $k))) (local.get $dyLo)))
+        (v128.store offset=16 (i32.add (local.get $dBetaSum) (local.get $k))
+            (f64x2.add (v128.load offset=16 (i32.add (local.get $dBetaSum) (local.get $k)))
+                       (local.get $dyHi)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $k (i32.add (local.get $k) (i32.const 32)))
+        (br $next4)))
+      (local.set $sumG (f64.add (f64x2.extract_lane 0 (local.get $accG))
+                                (f64x2.extract_lane 1 (local.get $accG))))
+      (local.set $sumGXhat (f64.add (f64x2.extract_lane 0 (local.get $accGX))
+                                    (f64x2.extract_lane 1 (local.get $accGX))))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+        (local.set $xh (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                         (local.get $mean)) (local.get $invStd)))
+        (local.set $dyj (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $j)))))
+        (local.set $gj (f64.mul (local.get $dyj)
+            (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+        (local.set $sumG (f64.add (local.get $sumG) (local.get $gj)))
+        (local.set $sumGXhat (f64.add (local.get $sumGXhat) (f64.mul (local.get $gj) (local.get $xh))))
+        (f64.store (i32.add (local.get $dGammaSum) (local.get $k))
+            (f64.add (f64.load (i32.add (local.get $dGammaSum) (local.get $k)))
+                     (f64.mul (local.get $dyj) (local.get $xh))))
+        (f64.store (i32.add (local.get $dBetaSum) (local.get $k))
+            (f64.add (f64.load (i32.add (local.get $dBetaSum) (local.get $k))) (local.get $dyj)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (local.set $k (i32.add (local.get $k) (i32.const 8)))
+        (br $next)))
+      ;; dx = invStd * g - xhat * xhatCoef + offset.
+      (local.set $xhatCoef (f64.div
+          (f64.add (f64.mul (local.get $invStd) (local.get $sumGXhat))
+                   (f64.mul (f64.mul (f64.promote_f32 (f32.load (local.get $dInvStd)))
+                                     (local.get $invStd)) (local.get $invStd)))
+          (f64.convert_i32_u (local.get $n))))
+      (local.set $offset (f64.div
+          (f64.sub (f64.promote_f32 (f32.load (local.get $dMean)))
+                   (f64.mul (local.get $invStd) (local.get $sumG)))
+          (f64.convert_i32_u (local.get $n))))
+      (local.set $c (f64x2.splat (local.get $xhatCoef)))
+      (local.set $o (f64x2.splat (local.get $offset)))
+      ;; Pass 2: dx.
+      (local.set $j (i32.const 0))
+      (block $done4 (loop $next4
+        (br_if $done4 (i32.ge_u (local.get $j) (local.get $n4)))
+        (local.set $vx (v128.load (i32.add (local.get $x) (local.get $j))))
+        (local.set $vdy (v128.load (i32.add (local.get $dy) (local.get $j))))
+        (local.set $vg (v128.load (i32.add (local.get $gamma) (local.get $j))))
+        (local.set $lo (f64x2.add (f64x2.sub
+            (f64x2.mul (f64x2.mul (local.get $s) (f64x2.promote_low_f32x4 (local.get $vdy)))
+                       (f64x2.promote_low_f32x4 (local.get $vg)))
+            (f64x2.mul (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $m))
+                                  (local.get $s))
+                       (local.get $c)))
+            (local.get $o)))
+        (local.set $hi (f64x2.add (f64x2.sub
+            (f64x2.mul (f64x2.mul (local.get $s) (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vdy) (local.get $vdy))))
+                       (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vg) (local.get $vg))))
+            (f64x2.mul (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vx) (local.get $vx)))
+                (local.get $m)) (local.get $s))
+                       (local.get $c)))
+            (local.get $o)))
+        (v128.store (i32.add (local.get $dx) (local.get $j))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $next4)))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+        (f32.store (i32.add (local.get $dx) (local.get $j)) (f32.demote_f64 (f64.add (f64.sub
+            (f64.mul (f64.mul (local.get $invStd)
+                              (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $j)))))
+                     (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+            (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                       (local.get $mean)) (local.get $invStd))
+                     (local.get $xhatCoef)))
+            (local.get $offset))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $next)))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
+      (local.set $dx (i32.add (local.get $dx) (local.get $rowBytes)))
+      (local.set $invStdIn (i32.add (local.get $invStdIn) (i32.const 4)))
+      (local.set $dMean (i32.add (local.get $dMean) (i32.const 4)))
+      (local.set $dInvStd (i32.add (local.get $dInvStd) (i32.const 4)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $nextRow)))
+    ;; Round the float64 parameter gradients once into the outputs.
+    (local.set $j (i32.const 0))
+    (local.set $k (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+      (f32.store (i32.add (local.get $dGamma) (local.get $j))
+          (f32.demote_f64 (f64.load (i32.add (local.get $dGammaSum) (local.get $k)))))
+      (f32.store (i32.add (local.get $dBeta) (local.get $j))
+          (f32.demote_f64 (f64.load (i32.add (local.get $dBetaSum) (local.get $k)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (local.set $k (i32.add (local.get $k) (i32.const 8)))
+      (br $next))))
+)

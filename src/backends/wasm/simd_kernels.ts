@@ -1,0 +1,89 @@
+/**
+ * This package's own WebAssembly SIMD kernels (layer_norm_kernels.wat),
+ * instantiated once per wasm backend with that backend's memory as theirs,
+ * so they read and write TF.js's tensors where they lie.
+ *
+ * When they cannot run (an engine without WebAssembly SIMD, whose TF.js
+ * backend runs its non-SIMD binary; a backend build whose memory this code
+ * cannot find), the kernels fall back to JS loops over views of the same
+ * heap, which are also what the tests and the bench compare against.
+ */
+import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+
+import {EmscriptenHeap, emscriptenHeap} from './heap';
+import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from './layer_norm_kernels_wasm';
+
+/** The exports of layer_norm_kernels.wat; every address is a heap byte address. */
+export interface SimdKernels {
+  forwardRows(
+      x: number, gamma: number, beta: number, y: number, mean: number,
+      invStd: number, rows: number, n: number, epsilon: number): void;
+  backwardRows(
+      dy: number, x: number, invStd: number, gamma: number, dMean: number,
+      dInvStd: number, dx: number, dGamma: number, dBeta: number,
+      dGammaSum: number, dBetaSum: number, rows: number, n: number): void;
+}
+
+/** Which code runs the wasm backend's kernels. */
+export type WasmKernelImplementation =
+    /** The WebAssembly SIMD kernels where they can run, else the JS loops. */
+    'simd'|
+    /** Always the JS loops over the heap (tests and benchmarks). */
+    'js';
+
+let implementation: WasmKernelImplementation = 'simd';
+
+/** Chooses the implementation (for tests and benchmarks; default 'simd'). */
+export function setWasmKernelImplementation(choice: WasmKernelImplementation):
+    void {
+  if (choice !== 'simd' && choice !== 'js') {
+    throw new Error(`setWasmKernelImplementation: expected 'simd' or 'js'; got ${
+        String(choice)}`);
+  }
+  implementation = choice;
+}
+
+/** Instances per Emscripten module; null where the SIMD kernels cannot run. */
+const instances = new WeakMap<EmscriptenHeap, SimdKernels|null>();
+
+/** The SIMD kernels bound to this backend's heap, or null for the JS loops. */
+export function simdKernels(backend: BackendWasm): SimdKernels|null {
+  if (implementation === 'js') {
+    return null;
+  }
+  const heap = emscriptenHeap(backend);
+  let kernels = instances.get(heap);
+  if (kernels === undefined) {
+    kernels = instantiate(heap);
+    instances.set(heap, kernels);
+  }
+  return kernels;
+}
+
+function instantiate(heap: EmscriptenHeap): SimdKernels|null {
+  const memory = heap.wasmMemory ?? heap.asm?.memory;
+  if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) {
+    return null;
+  }
+  const shared = typeof SharedArrayBuffer !== 'undefined' &&
+      memory.buffer instanceof SharedArrayBuffer;
+  const bytes =
+      decodeBase64(shared ? KERNELS_SHARED_MEMORY_WASM_BASE64 : KERNELS_WASM_BASE64);
+  if (!WebAssembly.validate(bytes)) {
+    return null;  // no WebAssembly SIMD in this engine
+  }
+  // Synchronous compilation, as kernels are synchronous: browsers allow it on
+  // the main thread for modules under 4 KiB, which this one is (~2.2 KiB).
+  const module = new WebAssembly.Module(bytes);
+  const instance = new WebAssembly.Instance(module, {env: {memory}});
+  return instance.exports as unknown as SimdKernels;
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+  for (let i = 0; i < binary.length; i++) {
+    bytes[i] = binary.charCodeAt(i);
+  }
+  return bytes;
+}

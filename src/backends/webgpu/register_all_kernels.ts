@@ -1,0 +1,13 @@
+/** The `webgpu` backend's kernels of this package. */
+import * as tf from '@tensorflow/tfjs';
+
+import {registerKernelsOnce} from '../../register';
+import {layerNormConfig} from './layer_norm';
+import {layerNormGradConfig} from './layer_norm_grad';
+
+export const webgpuKernelConfigs: tf.KernelConfig[] =
+    [layerNormConfig, layerNormGradConfig];
+
+export function registerWebGPUKernels(): void {
+  registerKernelsOnce(webgpuKernelConfigs);
+}

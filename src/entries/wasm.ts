@@ -1,0 +1,19 @@
+/**
+ * `tfjs-layernorm/wasm`: registers this package's fused kernels for TF.js's
+ * `wasm` backend (and the op's gradient, should this subpath be loaded
+ * first). Kept out of the main entry so that users who never touch the wasm
+ * backend need no `@tensorflow/tfjs-backend-wasm`; this module uses only its
+ * types, so the application loads and configures the backend itself:
+ *
+ *   import '@tensorflow/tfjs-backend-wasm';
+ *   import {layerNorm} from 'tfjs-layernorm';
+ *   import 'tfjs-layernorm/wasm';
+ *   await tf.setBackend('wasm');
+ */
+import {registerWasmKernels} from '../backends/wasm/register_all_kernels';
+import {registerGradientOnce} from '../register';
+
+registerGradientOnce();
+registerWasmKernels();
+
+export {registerWasmKernels, wasmKernelConfigs} from '../backends/wasm/register_all_kernels';

@@ -1,0 +1,156 @@
+/**
+ * Loading model.json files in the form Keras 3 writes them.
+ *
+ * TF.js 4.22 reads the Keras 2 form only. What Keras 3 changed, and what
+ * breaks without rewriting (each checked against TF.js 4.22):
+ *   - InputLayer config `batch_shape` (Keras 2: `batch_input_shape`):
+ *     TF.js throws "An InputLayer should be passed either a
+ *     `batchInputShape` or an `inputShape`".
+ *   - dtype as a policy object `{class_name: 'DTypePolicy', config: {name}}`
+ *     (Keras 2: the name): TF.js would take the object for a dtype.
+ *   - Functional `inbound_nodes` entries `{args: [...], kwargs: {...}}` whose
+ *     tensors are `{class_name: '__keras_tensor__', config: {keras_history:
+ *     [layer, node, tensor]}}` (Keras 2: `[[layer, node, tensor, kwargs]]`):
+ *     TF.js throws "Corrupted configuration, expected array for nodeData".
+ *   - Functional `input_layers` / `output_layers` as one `[layer, node,
+ *     tensor]` triple when the model has a single input or output.
+ * `module`, `registered_name` and `build_config` need nothing: TF.js reads
+ * only `class_name` and `config`.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Json = null|boolean|number|string|Json[]|{[key: string]: Json};
+type JsonObject = {[key: string]: Json};
+
+/**
+ * Rewrites a Keras 3 model topology (or a whole `modelTopology` holding a
+ * `model_config`) into the Keras 2 form TF.js reads; a Keras 2 topology
+ * comes back unchanged. Returns a new object; the argument is not modified.
+ */
+export function normalizeKerasTopology<T>(topology: T): T {
+  return convert(topology as unknown as Json, '') as unknown as T;
+}
+
+/**
+ * Wraps an IOHandler so that `tf.loadLayersModel` also reads model.json files
+ * written in the Keras 3 form: `tf.loadLayersModel(kerasCompatible(
+ * nodeFileSystem('model.json')))` (or around `tf.io.http(url)` in a browser).
+ * Saving, when the wrapped handler saves, is unchanged.
+ */
+export function kerasCompatible(handler: tf.io.IOHandler): tf.io.IOHandler {
+  if (handler == null || typeof handler.load !== 'function') {
+    throw new Error('kerasCompatible: handler must be a tf.io.IOHandler ' +
+                    'with a load method');
+  }
+  const wrapped: tf.io.IOHandler = {
+    async load() {
+      const artifacts = await handler.load!();
+      const topology = artifacts.modelTopology;
+      if (topology == null || topology instanceof ArrayBuffer) {
+        return artifacts;
+      }
+      return {...artifacts, modelTopology: normalizeKerasTopology(topology)};
+    },
+  };
+  if (handler.save != null) {
+    wrapped.save = handler.save.bind(handler);
+  }
+  return wrapped;
+}
+
+function isObject(value: Json): value is JsonObject {
+  return value != null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function convert(value: Json, key: string): Json {
+  if (Array.isArray(value)) {
+    return value.map(item => convert(item, key));
+  }
+  if (!isObject(value)) {
+    return value;
+  }
+  if (key === 'dtype' && typeof value['class_name'] === 'string' &&
+      value['class_name'].endsWith('DTypePolicy') && isObject(value['config'])) {
+    return value['config']['name'];
+  }
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'inbound_nodes' && Array.isArray(v)) {
+      const layerName = String(value['name'] ?? '?');
+      out[k] = v.map(node => legacyNode(node, layerName));
+    } else if ((k === 'input_layers' || k === 'output_layers') && v != null) {
+      out[k] = tensorList(v, k);
+    } else {
+      out[k] = convert(v, k);
+    }
+  }
+  const config = out['config'];
+  if (out['class_name'] === 'InputLayer' && isObject(config) &&
+      config['batch_shape'] != null && config['batch_input_shape'] == null) {
+    const {batch_shape, ...rest} = config;
+    out['config'] = {...rest, batch_input_shape: batch_shape};
+  }
+  return out;
+}
+
+function isTriple(value: Json): value is [string, number, number] {
+  return Array.isArray(value) && value.length === 3 &&
+      typeof value[0] === 'string' && typeof value[1] === 'number' &&
+      typeof value[2] === 'number';
+}
+
+/** `input_layers` / `output_layers` as a list of triples. */
+function tensorList(value: Json, key: string): Json {
+  if (isTriple(value)) {
+    return [value];
+  }
+  if (isObject(value)) {  // named inputs or outputs: a dict of triples
+    return Object.values(value).flatMap(v => tensorList(v, key) as Json[]);
+  }
+  if (Array.isArray(value) && value.every(isTriple)) {
+    return value;
+  }
+  throw new Error(`Keras model config: ${key} must be [layer, node, tensor] ` +
+                  `triples; got ${JSON.stringify(value)}`);
+}
+
+/** A Keras 3 node `{args, kwargs}` as a Keras 2 node `[[layer, node, tensor, kwargs], ...]`. */
+function legacyNode(node: Json, layerName: string): Json {
+  if (!isObject(node)) {
+    return node;  // already the Keras 2 form (or invalid: TF.js will say)
+  }
+  const histories: Json[] = [];
+  collectTensors(node['args'] ?? [], histories);
+  const kwargs = node['kwargs'] ?? {};
+  const kwargTensors: Json[] = [];
+  collectTensors(kwargs, kwargTensors);
+  if (kwargTensors.length > 0) {
+    throw new Error(`Keras model config: layer '${layerName}' is called ` +
+                    `with a tensor as a keyword argument, which TF.js ` +
+                    `cannot express: ${JSON.stringify(kwargs)}`);
+  }
+  if (histories.length === 0) {
+    throw new Error(`Keras model config: an inbound node of layer '${
+        layerName}' names no input tensor: ${JSON.stringify(node)}`);
+  }
+  return histories.map(h => [...(h as Json[]), convert(kwargs, 'kwargs')]);
+}
+
+function collectTensors(value: Json, out: Json[]): void {
+  if (Array.isArray(value)) {
+    value.forEach(v => collectTensors(v, out));
+  } else if (isObject(value)) {
+    if (value['class_name'] === '__keras_tensor__') {
+      const history =
+          isObject(value['config']) ? value['config']['keras_history'] : null;
+      if (!isTriple(history ?? null)) {
+        throw new Error(`Keras model config: a __keras_tensor__ without a ` +
+                        `[layer, node, tensor] keras_history: ${
+                            JSON.stringify(value)}`);
+      }
+      out.push(history);
+    } else {
+      Object.values(value).forEach(v => collectTensors(v, out));
+    }
+  }
+}

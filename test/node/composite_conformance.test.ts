@@ -1,0 +1,147 @@
+/**
+ * The composite of TF.js ops, forced on the cpu backend: the code a backend
+ * without a kernel of ours runs (tfjs-node's `tensorflow` among them), with
+ * the full case list, training through it, and the composite backward behind
+ * the cpu forward kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import * as lib from '../../src';
+import {cpuKernelConfigs} from '../../src/backends/cpu/register_all_kernels';
+import {CONFORMANCE_CASES, FLOAT32_TOLERANCES} from '../conformance/cases';
+import {normalData} from '../conformance/reference';
+import {runConformanceCase} from '../conformance/suite';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function withCompositeForced(): void {
+  beforeAll(() => tf.env().set(lib.FORCE_COMPOSITE_FLAG, true));
+  afterAll(() => tf.env().set(lib.FORCE_COMPOSITE_FLAG, false));
+}
+
+describe('composite forced on cpu', () => {
+  withCompositeForced();
+
+  test('the flag routes the op past the registered kernels (seen by the profiler)', async () => {
+    const x = tf.tensor(normalData(24, 1), [4, 6]);
+    const profile = await tf.profile(() => tf.grads(
+        (v: tf.Tensor) => tf.sum(lib.layerNorm(v, null, null)))([x])[0]);
+    expect(profile.kernelNames).not.toContain(lib.LayerNormKernel);
+    expect(profile.kernelNames).not.toContain(lib.LayerNormGradKernel);
+    expect(profile.kernelNames).toEqual(expect.arrayContaining(['Mean', 'Rsqrt']));
+    tf.dispose([profile.result as tf.Tensor, x]);
+  });
+
+  test('its backward is the fused formula, not autograd through the forward ops', async () => {
+    // Autograd through the forward would run the gradients of Slice (a pad),
+    // Where (Select) and Rsqrt (Pow, Neg); the custom gradients run none.
+    const x = tf.tensor(normalData(24, 1), [4, 6]);
+    const profile = await tf.profile(() => tf.grads(
+        (v: tf.Tensor) => tf.sum(lib.layerNorm(v, null, null)))([x])[0]);
+    const names = profile.kernels.map(k => k.name);
+    // The forward reduces with Mean only: the first Sum is the loss.
+    const backward = names.slice(names.indexOf('Sum') + 1);
+    expect(backward).toEqual(expect.arrayContaining(['Mean', 'Multiply', 'Sub']));
+    for (const name of ['Slice', 'Pad', 'PadV2', 'Select', 'Pow', 'Neg', 'IsFinite', 'Rsqrt']) {
+      expect(backward).not.toContain(name);
+    }
+    tf.dispose([profile.result as tf.Tensor, x]);
+  });
+
+  describe.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))('%s', (_name, c) => {
+    test('forward, stats and gradients match the float64 reference', async () => {
+      const report = await runConformanceCase(tf, lib, c, FLOAT32_TOLERANCES);
+      expect(report.failures).toEqual([]);
+      expect(report.checks).toBeGreaterThanOrEqual(6);
+    });
+  });
+
+  test.each([[[0, 4]], [[3, 0]], [[2, 0, 3]]])('empty tensor %j gives empty outputs, no leak', shape => {
+    const before = tf.memory().numTensors;
+    const x = tf.zeros(shape);
+    const {y, mean, invStd} = lib.layerNormWithStats(x, null, null, {axis: -1});
+    expect(y.shape).toEqual(shape);
+    expect(mean.shape).toEqual([...shape.slice(0, -1), 1]);
+    expect(invStd.shape).toEqual(mean.shape);
+    tf.dispose([x, y, mean, invStd]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('model.fit through the composite', () => {
+  /** A small regression model around the LayerNorm layer; same seeds every call. */
+  function makeModel(): tf.Sequential {
+    const model = tf.sequential({layers: [
+      tf.layers.dense({units: 16, activation: 'tanh', inputShape: [6],
+                       kernelInitializer: tf.initializers.glorotUniform({seed: 7})}),
+      lib.layerNormLayer({name: 'norm'}),
+      tf.layers.dense({units: 1, kernelInitializer: tf.initializers.glorotUniform({seed: 8})}),
+    ]});
+    model.compile({optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError'});
+    return model;
+  }
+
+  async function train(forceComposite: boolean) {
+    tf.env().set(lib.FORCE_COMPOSITE_FLAG, forceComposite);
+    try {
+      const model = makeModel();
+      const xs = tf.tensor(normalData(64 * 6, 41), [64, 6]);
+      const ys = tf.tensor(normalData(64, 42), [64, 1]);
+      const history = await model.fit(xs, ys, {epochs: 4, batchSize: 16, shuffle: false});
+      const weights = model.getWeights().map(w => w.dataSync().slice());
+      tf.dispose([xs, ys]);
+      model.optimizer.dispose();
+      model.dispose();
+      return {losses: history.history.loss as number[], weights};
+    } finally {
+      tf.env().set(lib.FORCE_COMPOSITE_FLAG, false);
+    }
+  }
+
+  test('trains like the fused kernels: same losses and weights within 1e-4, no leaks', async () => {
+    const before = tf.memory().numTensors;
+    const viaKernels = await train(false);
+    const viaComposite = await train(true);
+    expect(tf.memory().numTensors).toBe(before);
+
+    const [first, last] = [viaComposite.losses[0], viaComposite.losses[3]];
+    expect(last).toBeLessThan(first);
+    // Both paths are float32; they differ by rounding only, which four epochs
+    // of SGD carry into the weights at the 1e-6 level.
+    const tolerance = 1e-4;
+    viaKernels.losses.forEach((loss, i) =>
+        expect(Math.abs(viaComposite.losses[i] - loss)).toBeLessThan(tolerance * Math.max(1, loss)));
+    viaKernels.weights.forEach((w, i) => {
+      const worst = Array.from(w).reduce(
+          (m, v, j) => Math.max(m, Math.abs(viaComposite.weights[i][j] - v)), 0);
+      expect(worst).toBeLessThan(tolerance);
+    });
+  });
+});
+
+describe('cpu forward kernel with the composite backward', () => {
+  // A backend registering a forward kernel of ours but no backward one: the
+  // registered gradient runs layerNormGradComposite.
+  const gradConfig = cpuKernelConfigs.find(k => k.kernelName === lib.LayerNormGradKernel)!;
+  beforeAll(() => tf.unregisterKernel(lib.LayerNormGradKernel, 'cpu'));
+  afterAll(() => tf.registerKernel(gradConfig));
+
+  test('the backward kernel is gone and the forward one is used', async () => {
+    expect(tf.getKernel(lib.LayerNormGradKernel, 'cpu')).toBeUndefined();
+    const x = tf.tensor(normalData(12, 3), [3, 4]);
+    const profile = await tf.profile(() => tf.grads(
+        (v: tf.Tensor) => tf.sum(lib.layerNorm(v, null, null)))([x])[0]);
+    expect(profile.kernelNames).toContain(lib.LayerNormKernel);
+    tf.dispose([profile.result as tf.Tensor, x]);
+  });
+
+  describe.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))('%s', (_name, c) => {
+    test('gradients match the float64 reference', async () => {
+      const report = await runConformanceCase(tf, lib, c, FLOAT32_TOLERANCES);
+      expect(report.failures).toEqual([]);
+      expect(report.checks).toBeGreaterThanOrEqual(6);
+    });
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The conformance cases on the `wasm` backend: this package's WebAssembly
+ * SIMD kernels, the JS loops they fall back to, and the composite of TF.js
+ * ops forced on wasm. Plus what is particular to working on the heap:
+ * scratch space freed, non-float32 inputs, the shared-memory build.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+import {execFileSync} from 'child_process';
+import * as path from 'path';
+
+import * as lib from '../../src';
+import {emscriptenHeap} from '../../src/backends/wasm/heap';
+import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from '../../src/backends/wasm/layer_norm_kernels_wasm';
+import {setWasmKernelImplementation, simdKernels, SimdKernels, WasmKernelImplementation} from '../../src/backends/wasm/simd_kernels';
+import {CONFORMANCE_CASES, CPU_TOLERANCES, FLOAT32_TOLERANCES} from '../conformance/cases';
+import {compare, normalData, refForward} from '../conformance/reference';
+import {runConformanceCase} from '../conformance/suite';
+
+const backend = () => tf.backend() as BackendWasm;
+
+test('our kernels are registered for wasm and the SIMD kernels run on this engine', async () => {
+  expect(tf.getKernel(lib.LayerNormKernel, 'wasm')).toBeDefined();
+  expect(tf.getKernel(lib.LayerNormGradKernel, 'wasm')).toBeDefined();
+  // Not null: the SIMD cases below really run the WebAssembly kernels.
+  expect(simdKernels(backend())).not.toBeNull();
+  const x = tf.ones([2, 3]);
+  const profile = await tf.profile(() => lib.layerNorm(x));
+  expect(profile.kernelNames).toContain(lib.LayerNormKernel);
+  tf.dispose([profile.result as tf.Tensor, x]);
+});
+
+describe.each(['simd', 'js'] as WasmKernelImplementation[])('wasm kernels, %s', implementation => {
+  beforeAll(() => setWasmKernelImplementation(implementation));
+  afterAll(() => setWasmKernelImplementation('simd'));
+
+  describe.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))('%s', (_name, c) => {
+    test('forward, stats and gradients match the float64 reference', async () => {
+      const report = await runConformanceCase(tf, lib, c, CPU_TOLERANCES);
+      expect(report.failures).toEqual([]);
+      expect(report.checks).toBeGreaterThanOrEqual(6);
+    });
+  });
+
+  test('every heap allocation of a forward and backward is freed', () => {
+    const heap = emscriptenHeap(backend());
+    const live = new Set<number>();
+    const {_malloc: malloc, _free: free} = heap;
+    heap._malloc = (bytes: number) => {
+      const address = malloc(bytes);
+      live.add(address);
+      return address;
+    };
+    heap._free = (address: number) => {
+      live.delete(address);
+      free(address);
+    };
+    try {
+      const layouts: Array<[number[], number]> = [[[6, 40], -1], [[2, 5, 3], 1]];
+      for (const [shape, axis] of layouts) {
+        const x = tf.tensor(normalData(shape.reduce((a, b) => a * b), 5), shape);
+        const [dx] = tf.grads((v: tf.Tensor) => tf.sum(lib.layerNorm(v, null, null, {axis})))([x]);
+        tf.dispose([x, dx]);
+      }
+    } finally {
+      heap._malloc = malloc;
+      heap._free = free;
+    }
+    expect([...live]).toEqual([]);
+  });
+
+  test('int32 x through runKernel directly is computed as float32', () => {
+    const values = [1, 2, 3, 4, 6, 9];
+    const x = tf.tensor(values, [2, 3], 'int32');
+    const gamma = tf.ones([3]), beta = tf.zeros([3]);
+    const [y, mean, invStd] = tf.engine().runKernel(
+        lib.LayerNormKernel, {x, gamma, beta}, {axis: [1], epsilon: 1e-5}) as tf.Tensor[];
+    const want = refForward(values, [2, 3], -1, null, null, 1e-5);
+    expect(compare(y.dataSync(), want.y, 1e-6, 1e-6).ratio).toBeLessThan(1);
+    expect(compare(mean.dataSync(), want.mean, 1e-6, 1e-6).ratio).toBeLessThan(1);
+    tf.dispose([x, gamma, beta, y, mean, invStd]);
+  });
+});
+
+describe('composite forced on wasm', () => {
+  beforeAll(() => tf.env().set(lib.FORCE_COMPOSITE_FLAG, true));
+  afterAll(() => tf.env().set(lib.FORCE_COMPOSITE_FLAG, false));
+
+  test('the flag routes the op past our kernels', async () => {
+    const x = tf.ones([2, 3]);
+    const profile = await tf.profile(() => lib.layerNorm(x));
+    expect(profile.kernelNames).not.toContain(lib.LayerNormKernel);
+    tf.dispose([profile.result as tf.Tensor, x]);
+  });
+
+  describe.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))('%s', (_name, c) => {
+    test('forward, stats and gradients match the float64 reference', async () => {
+      const report = await runConformanceCase(tf, lib, c, FLOAT32_TOLERANCES);
+      expect(report.failures).toEqual([]);
+      expect(report.checks).toBeGreaterThanOrEqual(6);
+    });
+  });
+});
+
+describe('model.fit on wasm', () => {
+  async function train(forceComposite: boolean) {
+    tf.env().set(lib.FORCE_COMPOSITE_FLAG, forceComposite);
+    try {
+      const model = tf.sequential({layers: [
+        tf.layers.dense({units: 16, activation: 'tanh', inputShape: [6],
+                         kernelInitializer: tf.initializers.glorotUniform({seed: 7})}),
+        lib.layerNormLayer({name: 'norm'}),
+        tf.layers.dense({units: 1, kernelInitializer: tf.initializers.glorotUniform({seed: 8})}),
+      ]});
+      model.compile({optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError'});
+      const xs = tf.tensor(normalData(64 * 6, 41), [64, 6]);
+      const ys = tf.tensor(normalData(64, 42), [64, 1]);
+      const history = await model.fit(xs, ys, {epochs: 4, batchSize: 16, shuffle: false});
+      const weights = model.getWeights().map(w => Array.from(w.dataSync()));
+      tf.dispose([xs, ys]);
+      model.optimizer.dispose();
+      model.dispose();
+      return {losses: history.history.loss as number[], weights};
+    } finally {
+      tf.env().set(lib.FORCE_COMPOSITE_FLAG, false);
+    }
+  }
+
+  test('the kernels and the composite train alike (losses, weights within 1e-4), no leaks', async () => {
+    const before = tf.memory().numTensors;
+    const viaKernels = await train(false);
+    const viaComposite = await train(true);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const run of [viaKernels, viaComposite]) {
+      expect(run.losses[3]).toBeLessThan(run.losses[0]);
+    }
+    const tolerance = 1e-4;
+    viaKernels.losses.forEach((loss, i) =>
+        expect(Math.abs(viaComposite.losses[i] - loss)).toBeLessThan(tolerance * Math.max(1, loss)));
+    viaKernels.weights.forEach((w, i) => {
+      const worst = w.reduce((m, v, j) => Math.max(m, Math.abs(viaComposite.weights[i][j] - v)), 0);
+      expect(worst).toBeLessThan(tolerance);
+    });
+  });
+});
+
+describe('the WebAssembly kernels themselves', () => {
+  function instantiate(base64: string, memory: WebAssembly.Memory): SimdKernels {
+    const module = new WebAssembly.Module(Buffer.from(base64, 'base64'));
+    return new WebAssembly.Instance(module, {env: {memory}}).exports as unknown as SimdKernels;
+  }
+
+  test('the shared-memory build (threaded backend) computes what the plain one does', () => {
+    const rows = 3, n = 37, size = rows * n;
+    const x = normalData(size, 61, 3, 100), gamma = normalData(n, 62), beta = normalData(n, 63);
+    const results = [
+      new WebAssembly.Memory({initial: 1}),
+      new WebAssembly.Memory({initial: 1, maximum: 16, shared: true}),
+    ].map((memory, variant) => {
+      const kernels = instantiate(
+          variant === 0 ? KERNELS_WASM_BASE64 : KERNELS_SHARED_MEMORY_WASM_BASE64, memory);
+      // Layout: x, gamma, beta, y, mean, invStd one after another.
+      const f32 = new Float32Array(memory.buffer);
+      const [xAt, gammaAt, betaAt, yAt, meanAt] = [0, size, size + n, size + 2 * n, 2 * size + 2 * n];
+      f32.set(x, xAt);
+      f32.set(gamma, gammaAt);
+      f32.set(beta, betaAt);
+      kernels.forwardRows(4 * xAt, 4 * gammaAt, 4 * betaAt, 4 * yAt, 4 * meanAt, 4 * (meanAt + rows),
+                          rows, n, 1e-5);
+      return Array.from(f32.subarray(yAt, yAt + size));
+    });
+    const want = refForward(x, [rows, n], -1, gamma, beta, 1e-5).y;
+    expect(compare(results[0], want, 1e-6, 1e-6).ratio).toBeLessThan(1);
+    expect(results[1]).toEqual(results[0]);
+  });
+
+  test('the checked-in binary is the one the .wat compiles to', () => {
+    const script = path.join(__dirname, '../../scripts/build_wasm_kernels.js');
+    // Throws (exit 1, "is stale") when layer_norm_kernels_wasm.ts is out of date.
+    execFileSync(process.execPath, [script, '--check'], {stdio: 'pipe'});
+  });
+});

@@ -1,0 +1,4 @@
+/** jest setupFiles of the `webgpu` project: navigator.gpu before any import. */
+import {installNavigatorGpu} from './dawn';
+
+installNavigatorGpu();
