@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {layerNorm} from '../src';
+import {FORCE_COMPOSITE_FLAG, layerNorm} from '../src';
 
 export const BENCH_SHAPES: number[][] = [[32, 64], [64, 1024], [8, 128, 768], [4096, 1024]];
 /** Effective bytes per element: read x + write y forward; x, y, dy, dx + re-read x backward. */
@@ -21,8 +21,8 @@ export interface Timing {
 
 export interface ShapeResult {
   shape: number[];
-  forward: {ours: Timing, builtin: Timing};
-  forwardBackward: {ours: Timing, builtin: Timing};
+  forward: {ours: Timing, builtin: Timing, composite?: Timing};
+  forwardBackward: {ours: Timing, builtin: Timing, composite?: Timing};
 }
 
 export interface BenchOptions {
@@ -32,6 +32,23 @@ export interface BenchOptions {
   budgetMs?: number;
   /** Shapes to run (default BENCH_SHAPES). */
   shapes?: number[][];
+  /**
+   * Also time the op with the composite of TF.js ops forced (what a backend
+   * without our kernels runs), reported in two more columns.
+   */
+  composite?: boolean;
+}
+
+/** Runs `run` with the composite forced (FORCE_COMPOSITE_FLAG) around each call. */
+function forcingComposite(run: () => tf.Tensor[]): () => tf.Tensor[] {
+  return () => {
+    tf.env().set(FORCE_COMPOSITE_FLAG, true);
+    try {
+      return run();
+    } finally {
+      tf.env().set(FORCE_COMPOSITE_FLAG, false);
+    }
+  };
 }
 
 async function readAll(outputs: tf.Tensor[]) {
@@ -96,6 +113,11 @@ export async function benchShape(shape: number[], opts: BenchOptions): Promise<S
       builtin: await measure(fwdBwd(theirs, [x, ...builtinWeights]), opts),
     },
   };
+  if (opts.composite) {
+    result.forward.composite = await measure(forcingComposite(fwd(ours)), opts);
+    result.forwardBackward.composite =
+        await measure(forcingComposite(fwdBwd(ours, [x, gamma, beta])), opts);
+  }
   tf.dispose([x, dy, gamma, beta]);
   builtin.weights.forEach(v => v.dispose());
   return result;
@@ -120,20 +142,26 @@ function mib(bytes: number): string {
 }
 
 export function formatReport(label: string, results: ShapeResult[]): string {
+  const withComposite = results.some(r => r.forward.composite != null);
+  const compositeHeads = withComposite ? ' composite ms | vs composite |' : '';
+  const compositeRule = withComposite ? '---:|---:|' : '';
   const lines = [
     `### ${label}`,
     '',
-    '| shape | pass | ours ms | built-in ms | speed-up | ours GB/s | peak MiB ours / built-in |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    `| shape | pass | ours ms | built-in ms | speed-up |${compositeHeads} ours GB/s | peak MiB ours / built-in |`,
+    `|---|---|---:|---:|---:|${compositeRule}---:|---:|`,
   ];
   for (const r of results) {
     for (const [pass, t, bpe] of [
       ['forward', r.forward, FORWARD_BYTES_PER_ELEMENT],
       ['fwd+bwd', r.forwardBackward, FORWARD_BACKWARD_BYTES_PER_ELEMENT],
     ] as const) {
+      const composite = t.composite == null ? '' : ` ${t.composite.medianMs.toFixed(3)} | ${
+          (t.composite.medianMs / t.ours.medianMs).toFixed(1)}x |`;
       lines.push(`| [${r.shape}] | ${pass} | ${t.ours.medianMs.toFixed(3)} | ${
-          t.builtin.medianMs.toFixed(3)} | ${(t.builtin.medianMs / t.ours.medianMs).toFixed(1)}x | ${
-          gbPerSecond(r.shape, bpe, t.ours.medianMs)} | ${mib(t.ours.peakBytes)} / ${mib(t.builtin.peakBytes)} |`);
+          t.builtin.medianMs.toFixed(3)} | ${(t.builtin.medianMs / t.ours.medianMs).toFixed(1)}x |${
+          composite} ${gbPerSecond(r.shape, bpe, t.ours.medianMs)} | ${mib(t.ours.peakBytes)} / ${
+          mib(t.builtin.peakBytes)} |`);
     }
   }
   return lines.join('\n');

@@ -5,7 +5,8 @@
  * bench/webgl_page.ts, serves the project on 127.0.0.1 with the browser
  * suite's server, and prints the table the page returns.
  *
- *   npm run bench webgl [-- --shapes=8x128x768,64x1024]
+ * After one `npm run bench webgl`, `node dist/bench/webgl.js --shapes=8x128x768`
+ * reruns it for chosen shapes.
  */
 import * as path from 'path';
 

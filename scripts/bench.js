@@ -16,6 +16,8 @@ const root = path.resolve(__dirname, '..');
 const SECTIONS = {
   cpu: {},
   webgpu: {gpu: true},
+  webgl: {},
+  wasm: {},
 };
 
 async function main() {
@@ -30,7 +32,7 @@ async function main() {
     const outfile = path.join(root, 'dist/bench', `${name}.js`);
     await esbuild.build({
       entryPoints: [path.join(root, 'bench', `${name}.ts`)], outfile, bundle: true,
-      platform: 'node', target: 'node18', external: ['@tensorflow/*', 'webgpu', 'playwright-core'],
+      platform: 'node', target: 'node18', external: ['@tensorflow/*', 'webgpu', 'playwright-core', 'esbuild'],
       logLevel: 'warning',
     });
     const env = {...process.env, ...SECTIONS[name], ...(SECTIONS[name].gpu ? gpuEnvironment() : {})};

@@ -35,7 +35,7 @@ const BROWSER_CONFIGS = [
   }),
   {
     name: 'webgpu', backend: 'webgpu', webgpu: true, flags: {},
-    tolerances: 'FLOAT32_TOLERANCES', expectKernels: true,
+    tolerances: 'WEBGPU_TOLERANCES', expectKernels: true,
     scripts: [TFJS, TFJS_WEBGPU, LAYERNORM, LAYERNORM_WEBGPU],
   },
 ];

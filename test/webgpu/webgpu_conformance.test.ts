@@ -7,31 +7,51 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as lib from '../../src';
+import {ROW_WORKGROUP_SIZE_FLAG} from '../../src/backends/webgpu/row_workgroup';
 import {CONFORMANCE_CASES, ConformanceCase, Tolerance, WEBGPU_TOLERANCES} from '../conformance/cases';
 import {compare} from '../conformance/reference';
 import {caseData, runConformanceCase} from '../conformance/suite';
 
-describe.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))(
-    'webgpu: %s', (_name, c) => {
-      test('forward, stats and gradients match the float64 reference', async () => {
+/**
+ * The row reductions' workgroup size depends on the adapter (4 on
+ * SwiftShader, row_workgroup.ts): run the cases with that choice and with
+ * the sizes a GPU gets, so the multi-level shared-memory tree is tested too.
+ */
+const ROW_WORKGROUP_SIZES: Array<[string, number]> = [
+  ['chosen for this adapter', 0],
+  ['64', 64],
+  ['256', 256],
+];
+
+describe.each(ROW_WORKGROUP_SIZES)('row workgroup size %s', (_label, size) => {
+  beforeAll(() => {
+    tf.env().set(ROW_WORKGROUP_SIZE_FLAG, size);
+  });
+  afterAll(() => {
+    tf.env().set(ROW_WORKGROUP_SIZE_FLAG, 0);
+  });
+
+  test.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))(
+      '%s: forward, stats and gradients match the float64 reference', async (_name, c) => {
         expect(tf.getBackend()).toBe('webgpu');
         const report = await runConformanceCase(tf, lib, c, WEBGPU_TOLERANCES);
         expect(report.failures).toEqual([]);
         expect(report.checks).toBeGreaterThanOrEqual(6);
       });
+});
 
-      test('forward, stats and gradients match the cpu backend', async () => {
-        const gpu = await outputsOn('webgpu', c);
-        const cpu = await outputsOn('cpu', c);
-        expect(Object.keys(gpu)).toEqual(Object.keys(cpu));
-        const failures: string[] = [];
-        for (const name of Object.keys(cpu)) {
-          const isGrad = name.startsWith('d');
-          failures.push(...closeTo(name, gpu[name], cpu[name],
-                                   isGrad ? WEBGPU_TOLERANCES.grads : WEBGPU_TOLERANCES.forward));
-        }
-        expect(failures).toEqual([]);
-      });
+test.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))(
+    '%s: forward, stats and gradients match the cpu backend', async (_name, c) => {
+      const gpu = await outputsOn('webgpu', c);
+      const cpu = await outputsOn('cpu', c);
+      expect(Object.keys(gpu)).toEqual(Object.keys(cpu));
+      const failures: string[] = [];
+      for (const name of Object.keys(cpu)) {
+        const isGrad = name.startsWith('d');
+        failures.push(...closeTo(name, gpu[name], cpu[name],
+                                 isGrad ? WEBGPU_TOLERANCES.grads : WEBGPU_TOLERANCES.forward));
+      }
+      expect(failures).toEqual([]);
     });
 
 /** y, mean, invStd and (on finite data) dx, dGamma, dBeta of a case on a backend. */

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 import * as lib from '../../src';
+import {ROW_WORKGROUP_SIZE_FLAG, rowWorkgroupSize} from '../../src/backends/webgpu/row_workgroup';
 import {FLOAT32_TOLERANCES, Tolerance} from '../conformance/cases';
 import {compare, normalData} from '../conformance/reference';
 
@@ -185,4 +186,19 @@ test('no GPU buffer outlives the tensors that use it', async () => {
   await expectMatchesCpu([5, 12], -1);
   await expectMatchesCpu([2, 3, 4, 5], 1);
   expect(backend.numDataIds()).toBe(before);
+});
+
+test('row reductions: one SIMD group per row on SwiftShader, sized by the row elsewhere', () => {
+  const backend = tf.backend() as WebGPUBackend;
+  const architecture = (backend.adapterInfo as unknown as {architecture: string}).architecture;
+  const sizes = [1, 7, 192, 100000].map(units => rowWorkgroupSize(backend, units));
+  expect(sizes).toEqual(architecture === 'swiftshader' ? [1, 2, 4, 4] : [1, 2, 64, 256]);
+  tf.env().set(ROW_WORKGROUP_SIZE_FLAG, 32);
+  try {
+    expect(rowWorkgroupSize(backend, 7)).toBe(32);
+    tf.env().set(ROW_WORKGROUP_SIZE_FLAG, 48);
+    expect(() => rowWorkgroupSize(backend, 7)).toThrow(/power of two/);
+  } finally {
+    tf.env().set(ROW_WORKGROUP_SIZE_FLAG, 0);
+  }
 });

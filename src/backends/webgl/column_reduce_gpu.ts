@@ -6,28 +6,24 @@
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
-import {LayerNormGeometry} from '../../layer_norm_util';
-import {addressingGlsl} from './addressing_glsl';
-import {ROW_SHIFT_GLSL} from './row_shift_glsl';
+import {ElementLayout, elementIndexGlsl, readElement, rowShiftGlsl} from './element_layout';
 
 /**
- *   gradient          dy                                     (dBeta)
- *   gradientTimesXhat dy * xhat, xhat = ((x - x0) - m) * invStd  (dGamma)
+ *   gradient           dy                                          (dBeta)
+ *   gradientTimesXhat  dy * xhat, xhat = ((x - x0) - m) * invStd   (dGamma)
  * with x0, m and invStd those of the element's row (row_reduce_gpu.ts).
  */
 export type ColumnTerm = 'gradient'|'gradientTimesXhat';
 
-const COLUMN_TERMS: Record<ColumnTerm, {inputs: string[], value: string}> = {
-  gradient: {inputs: ['dy'], value: 'getDy(index)'},
-  gradientTimesXhat: {
-    inputs: ['dy', 'x', 'shiftedMean', 'invStd'],
-    value: 'getDy(index) * (((getX(index) - rowShift(row)) - ' +
-        'getShiftedMean(row)) * getInvStd(row))',
-  },
-};
-
 export function columnTermInputs(term: ColumnTerm): string[] {
-  return COLUMN_TERMS[term].inputs;
+  return term === 'gradient' ? ['dy'] : ['dy', 'x', 'shiftedMean', 'invStd'];
+}
+
+function termValue(term: ColumnTerm, layout: ElementLayout): string {
+  const dy = readElement(layout, 'getDy');
+  return term === 'gradient' ? dy :
+                               `${dy} * (((${readElement(layout, 'getX')} - rowShift(row)) - ` +
+          'getShiftedMean(row)) * getInvStd(row))';
 }
 
 export class ColumnReduceProgram implements GPGPUProgram {
@@ -37,28 +33,27 @@ export class ColumnReduceProgram implements GPGPUProgram {
 
   /** @param chunks Chunks per column; `chunks * chunkLength` covers all rows. */
   constructor(
-      geometry: LayerNormGeometry, term: ColumnTerm, chunks: number,
+      layout: ElementLayout, term: ColumnTerm, chunks: number,
       chunkLength: number) {
-    const rows = geometry.outerSize;
-    const source = COLUMN_TERMS[term];
-    this.variableNames = source.inputs;
-    this.outputShape = [geometry.innerSize * chunks];
+    const {outerSize: rows, innerSize} = layout.geometry;
+    this.variableNames = columnTermInputs(term);
+    this.outputShape = [innerSize * chunks];
     const coversExactly = chunks * chunkLength === rows;
     this.userCode = `
-      ${addressingGlsl(geometry)}
-      ${source.inputs.includes('x') ? ROW_SHIFT_GLSL : ''}
+      ${layout.helpersGlsl}
+      ${this.variableNames.includes('x') ? rowShiftGlsl(layout) : ''}
 
       void main() {
         int outIndex = getOutputCoords();
         int column = outIndex / ${chunks};
         int firstRow = (outIndex - column * ${chunks}) * ${chunkLength};
-        int offset = columnOffset(column);
+        ${layout.isTrailing ? '' : 'int offset = columnOffset(column);'}
         float total = 0.0;
         for (int k = 0; k < ${chunkLength}; k++) {
           int row = firstRow + k;
           ${coversExactly ? '' : `if (row >= ${rows}) break;`}
-          int index = rowStart(row) + offset;
-          total += ${source.value};
+          ${elementIndexGlsl(layout, 'rowStart(row)', 'offset')}
+          total += ${termValue(term, layout)};
         }
         setOutput(total);
       }

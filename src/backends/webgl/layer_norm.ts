@@ -3,12 +3,13 @@
  *   1. shifted mean m per row      (RowReduceProgram, 'shiftedValue')
  *   2. invStd per row, two-pass    (RowReduceProgram, 'deviation' around m)
  *   3. mean = x0 + m per row       (RowMeanProgram)
- *   4. y, normalize-scale-shift    (NormalizeProgram)
+ *   4. y, normalize-scale-shift    (normalizeProgram)
  * Long rows add chunk-combining levels to 1 and 2 (reductions.ts). All
- * statistics are of x - x0, x0 the row's first element (row_shift_glsl.ts).
+ * statistics are of x - x0, x0 the row's first element (element_layout.ts).
  *
- * Inputs are read as flat unpacked textures (packed ones are unpacked once,
- * texture_views.ts); outputs are unpacked.
+ * Inputs are read unpacked (packed ones are unpacked once,
+ * texture_views.ts); y is packed when WEBGL_PACK is on and the axes are
+ * trailing (elementwise_gpu.ts), the statistics are unpacked.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {TensorInfo} from '@tensorflow/tfjs';
@@ -16,10 +17,11 @@ import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
 import {layerNormGeometry, statsShape} from '../../layer_norm_util';
-import {NormalizeProgram} from './normalize_gpu';
+import {elementLayout} from './element_layout';
+import {normalizeProgram, usePackedOutput} from './elementwise_gpu';
 import {reduceRows} from './reductions';
 import {RowMeanProgram} from './row_mean_gpu';
-import {flatUnpacked, withShape} from './texture_views';
+import {flatView, unpackedView, withShape} from './texture_views';
 
 export function layerNorm(args: {
   inputs: LayerNormInputs,
@@ -39,19 +41,20 @@ export function layerNorm(args: {
     ];
   }
 
+  const layout = elementLayout(geometry);
   const temporaries: TensorInfo[] = [];
-  const x = flatUnpacked(backend, inputs.x, temporaries);
-  const shiftedMean = reduceRows(backend, geometry, 'shiftedValue', {x}, 'mean');
+  const x = unpackedView(backend, inputs.x, layout.viewShape, temporaries);
+  const shiftedMean = reduceRows(backend, layout, 'shiftedValue', {x}, 'mean');
   temporaries.push(shiftedMean);
   const invStd = reduceRows(
-      backend, geometry, 'deviation', {x, shiftedMean}, 'invStd', epsilon);
+      backend, layout, 'deviation', {x, shiftedMean}, 'invStd', epsilon);
   const mean = backend.runWebGLProgram(
-      new RowMeanProgram(geometry), [x, shiftedMean], 'float32');
+      new RowMeanProgram(layout), [x, shiftedMean], 'float32');
   const y = backend.runWebGLProgram(
-      new NormalizeProgram(geometry),
+      normalizeProgram(layout, usePackedOutput(layout, inputs.x.shape)),
       [
-        x, shiftedMean, invStd, flatUnpacked(backend, inputs.gamma, temporaries),
-        flatUnpacked(backend, inputs.beta, temporaries)
+        x, shiftedMean, invStd, flatView(backend, inputs.gamma, temporaries),
+        flatView(backend, inputs.beta, temporaries)
       ],
       'float32');
   temporaries.forEach(t => backend.disposeIntermediateTensorInfo(t));

@@ -2,7 +2,9 @@
  * Fused backward LayerNorm for the `webgl` backend:
  *   row reductions   shifted mean m (recomputed from x, see below), <g> and
  *                    <g * xhat> per row (g = dy * gamma)
- *   dx               one elementwise program (InputGradProgram)
+ *   coefficients     two per row (GradCoefficientProgram)
+ *   dx               one elementwise program (inputGradProgram; packed as y
+ *                    in the forward)
  *   dBeta, dGamma    column reductions of dy and dy * xhat
  * No full-size temporary besides dx itself (and unpacked copies of packed
  * inputs).
@@ -17,9 +19,11 @@ import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
 import {layerNormGeometry} from '../../layer_norm_util';
-import {InputGradProgram} from './input_grad_gpu';
+import {elementLayout} from './element_layout';
+import {inputGradProgram, usePackedOutput} from './elementwise_gpu';
+import {GradCoefficient, GradCoefficientProgram} from './grad_coefficients_gpu';
 import {reduceColumns, reduceRows} from './reductions';
-import {flatUnpacked, withShape} from './texture_views';
+import {flatView, unpackedView, withShape} from './texture_views';
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
@@ -28,42 +32,45 @@ export function layerNormGrad(args: {
 }): TensorInfo[] {
   const {inputs, backend, attrs: {axis}} = args;
   const geometry = layerNormGeometry(inputs.x.shape, axis);
+  const {outerSize, innerSize} = geometry;
   const paramShape = inputs.gamma.shape;
-  if (geometry.outerSize * geometry.innerSize === 0) {
+  if (outerSize * innerSize === 0) {
     // No elements: dx is empty, and sums over no rows are zero.
     return [
       backend.makeTensorInfo(inputs.x.shape, 'float32', new Float32Array(0)),
-      backend.makeTensorInfo(paramShape, 'float32', new Float32Array(geometry.innerSize)),
-      backend.makeTensorInfo(paramShape, 'float32', new Float32Array(geometry.innerSize)),
+      backend.makeTensorInfo(paramShape, 'float32', new Float32Array(innerSize)),
+      backend.makeTensorInfo(paramShape, 'float32', new Float32Array(innerSize)),
     ];
   }
 
+  const layout = elementLayout(geometry);
   const temporaries: TensorInfo[] = [];
-  const flat = (t: TensorInfo) => flatUnpacked(backend, t, temporaries);
-  const dy = flat(inputs.dy);
-  const x = flat(inputs.x);
+  const flat = (t: TensorInfo) => flatView(backend, t, temporaries);
+  const dy = unpackedView(backend, inputs.dy, layout.viewShape, temporaries);
+  const x = unpackedView(backend, inputs.x, layout.viewShape, temporaries);
   const gamma = flat(inputs.gamma);
   const invStd = flat(inputs.invStd);
+  const keep = (t: TensorInfo) => {
+    temporaries.push(t);
+    return t;
+  };
 
-  const shiftedMean = reduceRows(backend, geometry, 'shiftedValue', {x}, 'mean');
-  temporaries.push(shiftedMean);
-  const meanG = reduceRows(backend, geometry, 'scaledGradient', {dy, gamma}, 'mean');
-  temporaries.push(meanG);
-  const meanGXhat = reduceRows(
-      backend, geometry, 'scaledGradientTimesXhat',
-      {dy, gamma, x, shiftedMean, invStd}, 'mean');
-  temporaries.push(meanGXhat);
+  const shiftedMean = keep(reduceRows(backend, layout, 'shiftedValue', {x}, 'mean'));
+  const meanG = keep(reduceRows(backend, layout, 'scaledGradient', {dy, gamma}, 'mean'));
+  const meanGXhat = keep(reduceRows(
+      backend, layout, 'scaledGradientTimesXhat', {dy, gamma, x, shiftedMean, invStd},
+      'mean'));
+  const rowInputs =
+      [invStd, shiftedMean, meanG, meanGXhat, flat(inputs.dMean), flat(inputs.dInvStd)];
+  const coefficient = (which: GradCoefficient) => keep(backend.runWebGLProgram(
+      new GradCoefficientProgram(outerSize, innerSize, which), rowInputs, 'float32'));
 
   const dx = backend.runWebGLProgram(
-      new InputGradProgram(geometry),
-      [
-        dy, gamma, x, shiftedMean, invStd, meanG, meanGXhat, flat(inputs.dMean),
-        flat(inputs.dInvStd)
-      ],
-      'float32');
-  const dBeta = reduceColumns(backend, geometry, 'gradient', {dy});
+      inputGradProgram(layout, usePackedOutput(layout, inputs.x.shape)),
+      [dy, gamma, x, invStd, coefficient('xhatScale'), coefficient('offset')], 'float32');
+  const dBeta = reduceColumns(backend, layout, 'gradient', {dy});
   const dGamma = reduceColumns(
-      backend, geometry, 'gradientTimesXhat', {dy, x, shiftedMean, invStd});
+      backend, layout, 'gradientTimesXhat', {dy, x, shiftedMean, invStd});
   temporaries.forEach(t => backend.disposeIntermediateTensorInfo(t));
   return [
     withShape(dx, inputs.x.shape),

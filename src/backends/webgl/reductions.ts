@@ -8,9 +8,9 @@
 import type {TensorInfo} from '@tensorflow/tfjs';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
-import {LayerNormGeometry} from '../../layer_norm_util';
 import {ColumnReduceProgram, ColumnTerm, columnTermInputs} from './column_reduce_gpu';
 import {CombinePartialsProgram, PartialsLayout} from './combine_partials_gpu';
+import {ElementLayout} from './element_layout';
 import {RowReduceProgram, RowTerm, rowTermInputs} from './row_reduce_gpu';
 import {partialSummary, Summary} from './summary';
 
@@ -30,32 +30,32 @@ export type NamedInputs = Record<string, TensorInfo>;
  * (mean, or invStd with `epsilon`).
  */
 export function reduceRows(
-    backend: MathBackendWebGL, geometry: LayerNormGeometry, term: RowTerm,
+    backend: MathBackendWebGL, layout: ElementLayout, term: RowTerm,
     inputs: NamedInputs, summary: Summary, epsilon = 0): TensorInfo {
-  const rowLength = geometry.innerSize;
+  const {outerSize, innerSize: rowLength} = layout.geometry;
   const {chunks, chunkLength} = chunking(rowLength);
   const stage = chunks === 1 ? summary : partialSummary(summary);
   const partials = backend.runWebGLProgram(
-      new RowReduceProgram(geometry, term, chunks, chunkLength, stage),
+      new RowReduceProgram(layout, term, chunks, chunkLength, stage),
       pick(inputs, rowTermInputs(term)), 'float32', uniformValues(stage, epsilon));
   return combine(
       backend, partials,
-      {groups: geometry.outerSize, partials: chunks, span: chunkLength, groupSize: rowLength},
+      {groups: outerSize, partials: chunks, span: chunkLength, groupSize: rowLength},
       summary, epsilon);
 }
 
 /** The term summed over each column: a flat tensor of innerSize elements. */
 export function reduceColumns(
-    backend: MathBackendWebGL, geometry: LayerNormGeometry, term: ColumnTerm,
+    backend: MathBackendWebGL, layout: ElementLayout, term: ColumnTerm,
     inputs: NamedInputs): TensorInfo {
-  const rows = geometry.outerSize;
+  const {outerSize: rows, innerSize} = layout.geometry;
   const {chunks, chunkLength} = chunking(rows);
   const partials = backend.runWebGLProgram(
-      new ColumnReduceProgram(geometry, term, chunks, chunkLength),
+      new ColumnReduceProgram(layout, term, chunks, chunkLength),
       pick(inputs, columnTermInputs(term)), 'float32');
   return combine(
       backend, partials,
-      {groups: geometry.innerSize, partials: chunks, span: chunkLength, groupSize: rows},
+      {groups: innerSize, partials: chunks, span: chunkLength, groupSize: rows},
       'sum', 0);
 }
 

@@ -1,20 +1,18 @@
 /** The mean output: x0 + m per row, from its shift and shifted mean. */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
-import {LayerNormGeometry} from '../../layer_norm_util';
-import {addressingGlsl} from './addressing_glsl';
-import {ROW_SHIFT_GLSL} from './row_shift_glsl';
+import {ElementLayout, rowShiftGlsl} from './element_layout';
 
 export class RowMeanProgram implements GPGPUProgram {
   variableNames = ['x', 'shiftedMean'];
   outputShape: number[];
   userCode: string;
 
-  constructor(geometry: LayerNormGeometry) {
-    this.outputShape = [geometry.outerSize];
+  constructor(layout: ElementLayout) {
+    this.outputShape = [layout.geometry.outerSize];
     this.userCode = `
-      ${addressingGlsl(geometry)}
-      ${ROW_SHIFT_GLSL}
+      ${layout.helpersGlsl}
+      ${rowShiftGlsl(layout)}
 
       void main() {
         int row = getOutputCoords();

@@ -8,13 +8,11 @@
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
-import {LayerNormGeometry} from '../../layer_norm_util';
-import {addressingGlsl} from './addressing_glsl';
-import {ROW_SHIFT_GLSL} from './row_shift_glsl';
+import {ElementLayout, elementIndexGlsl, readElement, rowShiftGlsl} from './element_layout';
 import {accumulatesSquares, Summary, summaryGlsl, summaryUniforms} from './summary';
 
 /**
- * The terms reduced over a row, with x0 its shift (row_shift_glsl.ts),
+ * The terms reduced over a row, with x0 its shift (element_layout.ts),
  * m the row's shifted mean, invStd its saved 1 / std and g = dy * gamma:
  *   shiftedValue             x - x0          (mean: m)
  *   deviation                (x - x0) - m    (mean square: the variance)
@@ -25,39 +23,46 @@ export type RowTerm =
     'shiftedValue'|'deviation'|'scaledGradient'|'scaledGradientTimesXhat';
 
 interface TermSource {
-  /** Inputs read, all flat 1-D: x-shaped, row-shaped or column-shaped. */
+  /** Inputs read: x-shaped (viewShape), row-shaped or column-shaped. */
   inputs: string[];
   /** GLSL run once per row, before the loop over its columns. */
   rowSetup: string;
-  /** GLSL expression of the term at flat `index`, `column` of the row. */
+  /** GLSL expression of the term at the element in `row`, `column`. */
   value: string;
 }
 
-const SHIFT_SETUP = 'float shift = rowShift(row);';
-const CENTRE_SETUP = `${SHIFT_SETUP} float centre = getShiftedMean(row);`;
-
-const ROW_TERMS: Record<RowTerm, TermSource> = {
-  shiftedValue: {inputs: ['x'], rowSetup: SHIFT_SETUP, value: 'getX(index) - shift'},
-  deviation: {
-    inputs: ['x', 'shiftedMean'],
-    rowSetup: CENTRE_SETUP,
-    value: '(getX(index) - shift) - centre',
-  },
-  scaledGradient: {
-    inputs: ['dy', 'gamma'],
-    rowSetup: '',
-    value: 'getDy(index) * getGamma(column)',
-  },
-  scaledGradientTimesXhat: {
-    inputs: ['dy', 'gamma', 'x', 'shiftedMean', 'invStd'],
-    rowSetup: `${CENTRE_SETUP} float rowInvStd = getInvStd(row);`,
-    value: 'getDy(index) * getGamma(column) * (((getX(index) - shift) - centre) * rowInvStd)',
-  },
-};
-
 /** Input names of a term, in the order its program takes them. */
 export function rowTermInputs(term: RowTerm): string[] {
-  return ROW_TERMS[term].inputs;
+  const inputs: Record<RowTerm, string[]> = {
+    shiftedValue: ['x'],
+    deviation: ['x', 'shiftedMean'],
+    scaledGradient: ['dy', 'gamma'],
+    scaledGradientTimesXhat: ['dy', 'gamma', 'x', 'shiftedMean', 'invStd'],
+  };
+  return inputs[term];
+}
+
+function termSource(term: RowTerm, layout: ElementLayout): TermSource {
+  const x = readElement(layout, 'getX');
+  const g = `${readElement(layout, 'getDy')} * getGamma(column)`;
+  const centre = 'float shift = rowShift(row); float centre = getShiftedMean(row);';
+  const inputs = rowTermInputs(term);
+  switch (term) {
+    case 'shiftedValue':
+      return {inputs, rowSetup: 'float shift = rowShift(row);', value: `${x} - shift`};
+    case 'deviation':
+      return {inputs, rowSetup: centre, value: `(${x} - shift) - centre`};
+    case 'scaledGradient':
+      return {inputs, rowSetup: '', value: g};
+    case 'scaledGradientTimesXhat':
+      return {
+        inputs,
+        rowSetup: `${centre} float rowInvStd = getInvStd(row);`,
+        value: `${g} * (((${x} - shift) - centre) * rowInvStd)`,
+      };
+    default:
+      throw new Error(`unknown row term ${term as string}`);
+  }
 }
 
 export class RowReduceProgram implements GPGPUProgram {
@@ -71,30 +76,30 @@ export class RowReduceProgram implements GPGPUProgram {
    * @param summary What each output element holds (summary.ts).
    */
   constructor(
-      geometry: LayerNormGeometry, term: RowTerm, chunks: number,
+      layout: ElementLayout, term: RowTerm, chunks: number,
       chunkLength: number, summary: Summary) {
-    const rowLength = geometry.innerSize;
-    const source = ROW_TERMS[term];
+    const {outerSize, innerSize: rowLength} = layout.geometry;
+    const source = termSource(term, layout);
     this.variableNames = source.inputs;
-    this.outputShape = [geometry.outerSize * chunks];
+    this.outputShape = [outerSize * chunks];
     this.customUniforms = summaryUniforms(summary);
     const coversExactly = chunks * chunkLength === rowLength;
     const accumulate = accumulatesSquares(summary) ? 'term * term' : 'term';
     this.userCode = `
-      ${addressingGlsl(geometry)}
-      ${source.inputs.includes('x') ? ROW_SHIFT_GLSL : ''}
+      ${layout.helpersGlsl}
+      ${source.inputs.includes('x') ? rowShiftGlsl(layout) : ''}
 
       void main() {
         int outIndex = getOutputCoords();
         int row = outIndex / ${chunks};
         int firstColumn = (outIndex - row * ${chunks}) * ${chunkLength};
-        int start = rowStart(row);
+        ${layout.isTrailing ? '' : 'int start = rowStart(row);'}
         ${source.rowSetup}
         float total = 0.0;
         for (int k = 0; k < ${chunkLength}; k++) {
           int column = firstColumn + k;
           ${coversExactly ? '' : `if (column >= ${rowLength}) break;`}
-          int index = start + columnOffset(column);
+          ${elementIndexGlsl(layout, 'start', 'columnOffset(column)')}
           float term = ${source.value};
           total += ${accumulate};
         }

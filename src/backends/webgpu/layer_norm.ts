@@ -16,8 +16,9 @@ import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_nam
 import {layerNormGeometry, statsShape} from '../../layer_norm_util';
 import {LayerNormNormalizeProgram} from './layer_norm_normalize_webgpu';
 import {LayerNormStatsProgram, RowStat} from './layer_norm_stats_webgpu';
-import {filled, flat, maxWorkgroupSize, sizeOf, withShape} from './program_util';
+import {filled, flat, sizeOf, withShape} from './program_util';
 import {RowLayout} from './row_layout';
+import {rowWorkgroupSize} from './row_workgroup';
 import {RowStatProgram} from './row_stat_webgpu';
 
 export function layerNorm(args: {
@@ -36,9 +37,11 @@ export function layerNorm(args: {
   }
   const layout = new RowLayout(layerNormGeometry(x.shape, axis));
 
+  const statsProgram =
+      new LayerNormStatsProgram(layout, rowWorkgroupSize(backend, layout.rowUnits));
   const rowStats = backend.runWebGPUProgram(
-      new LayerNormStatsProgram(layout, maxWorkgroupSize(backend)), [flat(x)],
-      'float32', [...layout.uniformData, {type: 'float32', data: [epsilon]}]);
+      statsProgram, [flat(x)], 'float32',
+      [...layout.uniformData, {type: 'float32', data: [epsilon]}]);
   const y = backend.runWebGPUProgram(
       new LayerNormNormalizeProgram(layout),
       [flat(x), flat(gamma), flat(beta), rowStats], 'float32',

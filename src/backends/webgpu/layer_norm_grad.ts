@@ -16,8 +16,9 @@ import {layerNormGeometry} from '../../layer_norm_util';
 import {LayerNormGradInputProgram} from './layer_norm_grad_input_webgpu';
 import {LayerNormGradRowProgram} from './layer_norm_grad_row_webgpu';
 import {LayerNormParamGradPartialProgram, ParamGrad, ParamGradSumProgram, rowsPerBlock} from './layer_norm_param_grad_webgpu';
-import {filled, flat, maxWorkgroupSize, sizeOf, withShape} from './program_util';
+import {filled, flat, sizeOf, withShape} from './program_util';
 import {RowLayout} from './row_layout';
+import {rowWorkgroupSize} from './row_workgroup';
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
@@ -36,9 +37,10 @@ export function layerNormGrad(args: {
   }
   const layout = new RowLayout(layerNormGeometry(x.shape, axis));
 
+  const rowProgram =
+      new LayerNormGradRowProgram(layout, rowWorkgroupSize(backend, layout.rowUnits));
   const rowCoefficients = backend.runWebGPUProgram(
-      new LayerNormGradRowProgram(layout, maxWorkgroupSize(backend)),
-      [x, dy, gamma, invStd, dMean, dInvStd].map(flat), 'float32',
+      rowProgram, [x, dy, gamma, invStd, dMean, dInvStd].map(flat), 'float32',
       layout.uniformData);
 
   const dx = backend.runWebGPUProgram(

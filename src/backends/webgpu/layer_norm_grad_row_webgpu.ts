@@ -16,7 +16,7 @@
  */
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
-import {RowLayout, rowWorkgroupSize, workgroupSumSnippet} from './row_layout';
+import {RowLayout, workgroupSumSnippet} from './row_layout';
 
 /** Lanes of the per-row vec4 written by LayerNormGradRowProgram. */
 export const GradRowCoefficient = {
@@ -38,13 +38,13 @@ export class LayerNormGradRowProgram implements WebGPUProgram {
   uniforms: string;
   private readonly layout: RowLayout;
 
-  constructor(layout: RowLayout, maxWorkgroupSize: number) {
+  /** `workgroupSize`: invocations per row, a power of two (row_workgroup.ts). */
+  constructor(layout: RowLayout, workgroupSize: number) {
     this.layout = layout;
     const c = layout.components;
     this.variableComponents = [c, c, c, 1, 1, 1];
     this.outputShape = [layout.outerSize * 4];
-    this.workgroupSize =
-        [rowWorkgroupSize(layout.rowUnits, maxWorkgroupSize), 1, 1];
+    this.workgroupSize = [workgroupSize, 1, 1];
     this.dispatch = [layout.outerSize, 1, 1];
     this.uniforms = layout.uniformDeclaration;
     this.shaderKey = `layerNormGradRow_${layout.shaderKey}`;

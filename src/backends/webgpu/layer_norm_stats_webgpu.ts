@@ -15,7 +15,7 @@
  */
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
-import {RowLayout, rowWorkgroupSize, workgroupSumSnippet} from './row_layout';
+import {RowLayout, workgroupSumSnippet} from './row_layout';
 
 /** Lanes of the per-row vec4 written by LayerNormStatsProgram. */
 export const RowStat = {
@@ -37,12 +37,12 @@ export class LayerNormStatsProgram implements WebGPUProgram {
   uniforms: string;
   private readonly layout: RowLayout;
 
-  constructor(layout: RowLayout, maxWorkgroupSize: number) {
+  /** `workgroupSize`: invocations per row, a power of two (row_workgroup.ts). */
+  constructor(layout: RowLayout, workgroupSize: number) {
     this.layout = layout;
     this.variableComponents = [layout.components];
     this.outputShape = [layout.outerSize * 4];
-    this.workgroupSize =
-        [rowWorkgroupSize(layout.rowUnits, maxWorkgroupSize), 1, 1];
+    this.workgroupSize = [workgroupSize, 1, 1];
     // One workgroup per row; the backend folds it into 2D/3D past
     // maxComputeWorkgroupsPerDimension, and getGlobalIndex() unfolds it.
     this.dispatch = [layout.outerSize, 1, 1];

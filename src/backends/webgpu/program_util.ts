@@ -24,10 +24,3 @@ export function filled(
   return backend.makeTensorInfo(
       shape, 'float32', new Float32Array(sizeOf(shape)).fill(value));
 }
-
-/** Largest workgroup the device allows (x dimension and in total). */
-export function maxWorkgroupSize(backend: WebGPUBackend): number {
-  const {limits} = backend.device;
-  return Math.min(
-      limits.maxComputeWorkgroupSizeX, limits.maxComputeInvocationsPerWorkgroup);
-}

@@ -215,27 +215,6 @@ export function workgroupSumSnippet(
   `;
 }
 
-/** Largest power of two <= n (n >= 1). */
-function floorPowerOfTwo(n: number): number {
-  return 2 ** Math.floor(Math.log2(n));
-}
-
-/**
- * Units each invocation of a one-workgroup-per-row program should handle at
- * least: fewer leaves most of a wide workgroup idle in the tree reduction.
- */
-export const MIN_UNITS_PER_INVOCATION = 4;
-
-/**
- * Workgroup size of a one-workgroup-per-row program: a power of two (for the
- * tree), about rowUnits / MIN_UNITS_PER_INVOCATION, within [1, maxSize].
- */
-export function rowWorkgroupSize(rowUnits: number, maxSize: number): number {
-  const wanted = Math.ceil(rowUnits / MIN_UNITS_PER_INVOCATION);
-  return Math.max(1, Math.min(floorPowerOfTwo(maxSize),
-                              2 ** Math.ceil(Math.log2(Math.max(1, wanted)))));
-}
-
 /** WGSL swizzle of lane `i` of a vec4. */
 export function lane(i: number): string {
   return 'xyzw'[i];
