@@ -23,6 +23,15 @@ function installNavigatorGpu() {
   (globalThis as {navigator?: object}).navigator = {gpu: create([])};
 }
 
+/** The adapter TF.js requested (same default options), named in full. */
+async function describeAdapter(): Promise<string> {
+  const adapter = await navigator.gpu.requestAdapter();
+  // `info` is newer than this project's @webgpu/types.
+  const info = (adapter as unknown as {info?: Record<string, string>})?.info ?? {};
+  return ['vendor', 'architecture', 'device', 'description']
+      .map(key => info[key]).filter(Boolean).join(' ');
+}
+
 async function waitForGpu(backend: WebGPUBackend): Promise<void> {
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
@@ -40,9 +49,8 @@ async function main() {
         `${process.env.VK_ICD_FILENAMES}); run it through npm run bench webgpu`);
   }
   const backend = tf.backend() as WebGPUBackend;
-  const info = (backend as unknown as {adapterInfo: Record<string, unknown>}).adapterInfo;
-  const adapter = `${info.vendor} ${info.architecture}`;
-  await benchBackend(`webgpu backend (Node, Dawn on ${adapter} adapter; ` +
+  const adapter = await describeAdapter();
+  await benchBackend(`webgpu backend (Node, Dawn on adapter: ${adapter}; ` +
                      'sync: queue.onSubmittedWorkDone, no read-back)',
                      {sync: () => waitForGpu(backend)});
 }

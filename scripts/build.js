@@ -43,6 +43,8 @@ function tsc(args) {
 }
 
 async function main() {
+  // The wasm kernels' binary (checked in) from its .wat, should that have changed.
+  await require('./build_wasm_kernels').update();
   fs.rmSync(dist, {recursive: true, force: true});
   tsc(['-p', 'tsconfig.build.json', '--outDir', 'dist/cjs', '--declarationDir', 'dist/types']);
   fs.writeFileSync(path.join(dist, 'cjs/package.json'), '{"type": "commonjs"}\n');

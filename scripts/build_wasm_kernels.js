@@ -56,20 +56,28 @@ async function generate() {
   ].join('\n');
 }
 
-async function main() {
+/** Rewrites the generated module when the .wat changed; true if it did. */
+async function update() {
   const generated = await generate();
   const current = fs.existsSync(OUTPUT) ? fs.readFileSync(OUTPUT, 'utf8') : '';
+  if (current === generated) {
+    return false;
+  }
+  fs.writeFileSync(OUTPUT, generated);
+  console.log(`wrote ${path.relative(root, OUTPUT)}`);
+  return true;
+}
+
+async function main() {
   if (process.argv.includes('--check')) {
-    if (current !== generated) {
+    const current = fs.existsSync(OUTPUT) ? fs.readFileSync(OUTPUT, 'utf8') : '';
+    if (current !== await generate()) {
       console.error(`${path.relative(root, OUTPUT)} is stale: run npm run build`);
       process.exit(1);
     }
     return;
   }
-  if (current !== generated) {
-    fs.writeFileSync(OUTPUT, generated);
-    console.log(`wrote ${path.relative(root, OUTPUT)}`);
-  }
+  await update();
 }
 
 if (require.main === module) {
@@ -79,4 +87,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = {generate, OUTPUT};
+module.exports = {generate, update, OUTPUT};

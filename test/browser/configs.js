@@ -25,6 +25,10 @@ const BROWSER_CONFIGS = [
   // WEBGL_MAX_TEXTURE_SIZE, so rows of 768 and 4097 already wrap over
   // several texture rows (squarish textures) without huge tensors.
   webgl('webgl2, max texture size 128', {WEBGL_VERSION: 2, WEBGL_PACK: true, WEBGL_MAX_TEXTURE_SIZE: 128}),
+  // Reductions of at most 3 values per fragment: every row and column
+  // reduction of every case goes through the chunked, multi-level path that
+  // the default (1024) keeps for rows and columns longer than the cases'.
+  webgl('webgl1, multi-pass reductions', {WEBGL_VERSION: 1, WEBGL_PACK: false, LAYERNORM_WEBGL_MAX_VALUES_PER_FRAGMENT: 3}),
   webgl('webgl2, f16 textures', {WEBGL_VERSION: 2, WEBGL_PACK: true, WEBGL_FORCE_F16_TEXTURES: true}, {
     tolerances: 'F16_TEXTURE_TOLERANCES',
     excludeData: {

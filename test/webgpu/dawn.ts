@@ -10,6 +10,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+// The driver paths, shared with the npm scripts (plain CommonJS).
+const {gpuEnvironment, SWIFTSHADER_ICD} = require('../../scripts/environment') as {
+  gpuEnvironment(): Record<string, string>,
+  SWIFTSHADER_ICD: string,
+};
+
 interface DawnModule {
   create(options: string[]): GPU;
   globals: Record<string, unknown>;
@@ -21,9 +27,8 @@ export function checkGpuEnvironment(): void {
   if (!icd) {
     throw new Error(
         'webgpu tests: VK_ICD_FILENAMES is not set. Run them through `npm test`, ' +
-        'or prefix jest with the driver environment of scripts/environment.js: ' +
-        'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json ' +
-        'LD_LIBRARY_PATH=/usr/lib/chromium (it must be set before Node starts).');
+        'or prefix jest with the driver environment (it must be set before ' +
+        `Node starts): ${Object.entries(gpuEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
   if (!fs.existsSync(icd)) {
     throw new Error(`webgpu tests: VK_ICD_FILENAMES names ${icd}, which does not ` +
@@ -64,9 +69,10 @@ export async function requireAdapter(gpu: GPU): Promise<GPUAdapter> {
   if (adapter == null) {
     throw new Error(
         `webgpu tests: navigator.gpu.requestAdapter() returned null with ` +
-        `VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}; the SwiftShader ` +
-        `Vulkan driver did not load (is LD_LIBRARY_PATH=${
-            process.env.LD_LIBRARY_PATH} including /usr/lib/chromium?).`);
+        `VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}; the Vulkan driver did ` +
+        `not load (for ${SWIFTSHADER_ICD}, LD_LIBRARY_PATH must be ${
+            gpuEnvironment().LD_LIBRARY_PATH}; it is ${
+            process.env.LD_LIBRARY_PATH ?? 'unset'}).`);
   }
   return adapter;
 }

@@ -2,9 +2,10 @@
  * Runs the row and column reductions of the kernels: one program when a
  * row (column) is short enough for one fragment to loop over, otherwise a
  * chunk program followed by as many `CombinePartialsProgram` levels as it
- * takes, so no fragment ever reduces more than `MAX_VALUES_PER_FRAGMENT`
- * values.
+ * takes, so no fragment ever reduces more than a set number of values
+ * (MAX_VALUES_PER_FRAGMENT_FLAG).
  */
+import * as tf from '@tensorflow/tfjs';
 import type {TensorInfo} from '@tensorflow/tfjs';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
@@ -15,12 +16,28 @@ import {RowReduceProgram, RowTerm, rowTermInputs} from './row_reduce_gpu';
 import {partialSummary, Summary} from './summary';
 
 /**
- * Longest loop of one fragment: a row of 768 is one program; a row of 65536
- * becomes 64 chunks of 1024 and one combining level. Long enough that the
- * per-fragment setup is amortised, short enough that a long row still
- * spreads over many fragments.
+ * TF.js flag: the longest loop of one fragment. With the default 1024 a row
+ * of 768 is one program and a row of 65536 becomes 64 chunks of 1024 and
+ * one combining level: long enough that the per-fragment setup is
+ * amortised, short enough that a long row still spreads over many
+ * fragments. Lowering it only splits reductions into more passes; the
+ * browser suite sets 3 to run every multi-pass path on small tensors.
  */
-export const MAX_VALUES_PER_FRAGMENT = 1024;
+export const MAX_VALUES_PER_FRAGMENT_FLAG = 'LAYERNORM_WEBGL_MAX_VALUES_PER_FRAGMENT';
+const DEFAULT_MAX_VALUES_PER_FRAGMENT = 1024;
+
+export function registerReductionFlags(): void {
+  tf.env().registerFlag(MAX_VALUES_PER_FRAGMENT_FLAG, () => DEFAULT_MAX_VALUES_PER_FRAGMENT);
+}
+
+function maxValuesPerFragment(): number {
+  const value = tf.env().getNumber(MAX_VALUES_PER_FRAGMENT_FLAG);
+  // One value per fragment would never shrink a level of partials.
+  if (!Number.isInteger(value) || value < 2) {
+    throw new Error(`${MAX_VALUES_PER_FRAGMENT_FLAG} must be an integer >= 2; got ${value}`);
+  }
+  return value;
+}
 
 /** Named flat inputs; each program takes those its variableNames list. */
 export type NamedInputs = Record<string, TensorInfo>;
@@ -59,9 +76,9 @@ export function reduceColumns(
       'sum', 0);
 }
 
-/** Equal chunks of at most MAX_VALUES_PER_FRAGMENT covering `length`. */
+/** Equal chunks of at most maxValuesPerFragment() covering `length`. */
 function chunking(length: number): {chunks: number, chunkLength: number} {
-  const chunks = Math.max(1, Math.ceil(length / MAX_VALUES_PER_FRAGMENT));
+  const chunks = Math.max(1, Math.ceil(length / maxValuesPerFragment()));
   return {chunks, chunkLength: Math.ceil(length / chunks)};
 }
 

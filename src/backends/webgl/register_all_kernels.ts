@@ -4,10 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import {registerKernelsOnce} from '../../register';
 import {layerNormConfig} from './layer_norm';
 import {layerNormGradConfig} from './layer_norm_grad';
+import {registerReductionFlags} from './reductions';
 
 export const webglKernelConfigs: tf.KernelConfig[] =
     [layerNormConfig, layerNormGradConfig];
 
 export function registerWebglKernels(): void {
+  registerReductionFlags();
   registerKernelsOnce(webglKernelConfigs);
 }

@@ -37,10 +37,9 @@ export function layerNorm(args: {
   }
   const layout = new RowLayout(layerNormGeometry(x.shape, axis));
 
-  const statsProgram =
-      new LayerNormStatsProgram(layout, rowWorkgroupSize(backend, layout.rowUnits));
+  const rowWorkgroup = rowWorkgroupSize(backend, layout.rowUnits);
   const rowStats = backend.runWebGPUProgram(
-      statsProgram, [flat(x)], 'float32',
+      new LayerNormStatsProgram(layout, rowWorkgroup), [flat(x)], 'float32',
       [...layout.uniformData, {type: 'float32', data: [epsilon]}]);
   const y = backend.runWebGPUProgram(
       new LayerNormNormalizeProgram(layout),

@@ -37,10 +37,10 @@ export function layerNormGrad(args: {
   }
   const layout = new RowLayout(layerNormGeometry(x.shape, axis));
 
-  const rowProgram =
-      new LayerNormGradRowProgram(layout, rowWorkgroupSize(backend, layout.rowUnits));
+  const rowWorkgroup = rowWorkgroupSize(backend, layout.rowUnits);
   const rowCoefficients = backend.runWebGPUProgram(
-      rowProgram, [x, dy, gamma, invStd, dMean, dInvStd].map(flat), 'float32',
+      new LayerNormGradRowProgram(layout, rowWorkgroup),
+      [x, dy, gamma, invStd, dMean, dInvStd].map(flat), 'float32',
       layout.uniformData);
 
   const dx = backend.runWebGPUProgram(

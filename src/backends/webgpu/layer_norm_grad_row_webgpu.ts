@@ -16,7 +16,7 @@
  */
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
-import {RowLayout, workgroupSumSnippet} from './row_layout';
+import {PER_ROW_VEC4_FLOATS, RowLayout, workgroupSumSnippet} from './row_layout';
 
 /** Lanes of the per-row vec4 written by LayerNormGradRowProgram. */
 export const GradRowCoefficient = {
@@ -43,7 +43,7 @@ export class LayerNormGradRowProgram implements WebGPUProgram {
     this.layout = layout;
     const c = layout.components;
     this.variableComponents = [c, c, c, 1, 1, 1];
-    this.outputShape = [layout.outerSize * 4];
+    this.outputShape = [layout.outerSize * PER_ROW_VEC4_FLOATS];
     this.workgroupSize = [workgroupSize, 1, 1];
     this.dispatch = [layout.outerSize, 1, 1];
     this.uniforms = layout.uniformDeclaration;

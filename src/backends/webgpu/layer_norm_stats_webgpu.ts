@@ -3,11 +3,11 @@
  * strided slice of the row, then a shared-memory tree for the row total.
  *
  * Numerics (f32 throughout): every element is first shifted by the row's
- * first element (RowLayout.rowShiftSnippet). For the nearby values of a row, x - shift is exact, so a
- * row of mean 1e4 and spread 1 loses nothing to its mean, and a constant row
- * gives exactly zero deviations (y = beta). Then two passes: the mean of the
- * shifted values, then the sum of squared deviations from it (never
- * E[x^2] - E[x]^2, which cancels catastrophically).
+ * first element (RowLayout.rowShiftSnippet). For the nearby values of a
+ * row, x - shift is exact, so a row of mean 1e4 and spread 1 loses nothing
+ * to its mean, and a constant row gives exactly zero deviations (y = beta).
+ * Then two passes: the mean of the shifted values, then the sum of squared
+ * deviations from it (never E[x^2] - E[x]^2, which cancels catastrophically).
  *
  * Output: one vec4 per row (see RowStat). The shift and the shifted mean are
  * kept apart because their f32 sum (the mean output) has lost the low bits
@@ -15,7 +15,7 @@
  */
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
-import {RowLayout, workgroupSumSnippet} from './row_layout';
+import {PER_ROW_VEC4_FLOATS, RowLayout, workgroupSumSnippet} from './row_layout';
 
 /** Lanes of the per-row vec4 written by LayerNormStatsProgram. */
 export const RowStat = {
@@ -41,7 +41,7 @@ export class LayerNormStatsProgram implements WebGPUProgram {
   constructor(layout: RowLayout, workgroupSize: number) {
     this.layout = layout;
     this.variableComponents = [layout.components];
-    this.outputShape = [layout.outerSize * 4];
+    this.outputShape = [layout.outerSize * PER_ROW_VEC4_FLOATS];
     this.workgroupSize = [workgroupSize, 1, 1];
     // One workgroup per row; the backend folds it into 2D/3D past
     // maxComputeWorkgroupsPerDimension, and getGlobalIndex() unfolds it.

@@ -26,6 +26,9 @@ export type ProgramUniforms = Array<{type: string, data: number[]}>;
 /** Elements per vector on the vectorized path. */
 export const VEC4_WIDTH = 4;
 
+/** Floats per row of the per-row vec4 outputs (RowStat, GradRowCoefficient). */
+export const PER_ROW_VEC4_FLOATS = 4;
+
 export class RowLayout {
   /** Number of rows (normalized groups). */
   readonly outerSize: number;
