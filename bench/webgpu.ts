@@ -23,9 +23,9 @@ function installNavigatorGpu() {
   (globalThis as {navigator?: object}).navigator = {gpu: create([])};
 }
 
-/** The adapter TF.js requested (same default options), named in full. */
+/** The adapter TF.js gets (it asks for high-performance), named in full. */
 async function describeAdapter(): Promise<string> {
-  const adapter = await navigator.gpu.requestAdapter();
+  const adapter = await navigator.gpu.requestAdapter({powerPreference: 'high-performance'});
   // `info` is newer than this project's @webgpu/types.
   const info = (adapter as unknown as {info?: Record<string, string>})?.info ?? {};
   return ['vendor', 'architecture', 'device', 'description']

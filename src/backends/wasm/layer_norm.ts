@@ -1,8 +1,9 @@
 /**
- * Fused forward LayerNorm for the `wasm` backend, on the backend's heap:
- * the WebAssembly SIMD kernel for trailing axes, the cpu kernels' JS loops
- * over heap views for other layouts (and where SIMD cannot run). Same
- * numerics as the cpu kernels: float64 accumulation, two-pass variance.
+ * Fused forward LayerNorm for the `wasm` backend, on the backend's heap: the
+ * WebAssembly SIMD kernel (layer_norm_kernels.wat) for trailing axes, the cpu
+ * kernels' JS loops over heap views for other layouts and wherever SIMD
+ * cannot run. Both take the statistics from float64 sums (see the .wat for
+ * the SIMD kernel's float32 elementwise pass) and meet the cpu tolerances.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';

@@ -1,9 +1,9 @@
 /**
- * Fused backward LayerNorm for the `wasm` backend, on the backend's heap:
- * the WebAssembly SIMD kernel for trailing axes, the cpu kernels' JS loops
- * over heap views otherwise. dGamma and dBeta accumulate in float64 across
- * groups and are rounded once; the group mean is recomputed in float64 (the
- * saved float32 one is off by up to |mean| * 2^-24).
+ * Fused backward LayerNorm for the `wasm` backend, on the backend's heap: the
+ * WebAssembly SIMD kernel for trailing axes, the cpu kernels' JS loops over
+ * heap views otherwise. dGamma and dBeta accumulate in float64 across groups
+ * and are rounded once; the group mean is recomputed in float64 (the saved
+ * float32 one is off by up to |mean| * 2^-24).
  */
 import * as tf from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';

@@ -73,7 +73,7 @@ function instantiate(heap: EmscriptenHeap): SimdKernels|null {
     return null;  // no WebAssembly SIMD in this engine
   }
   // Synchronous compilation, as kernels are synchronous: browsers allow it on
-  // the main thread for modules under 4 KiB, which this one is (~2.2 KiB).
+  // the main thread for modules under 4 KiB, which this one is (~2.1 KiB).
   const module = new WebAssembly.Module(bytes);
   const instance = new WebAssembly.Instance(module, {env: {memory}});
   return instance.exports as unknown as SimdKernels;

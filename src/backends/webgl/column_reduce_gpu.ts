@@ -1,12 +1,13 @@
 /**
  * Sums a per-element term over the rows of each column (dBeta and dGamma):
- * output element `column * chunks + chunk` is the sum over rows
+ * output element `column * chunks + chunk` (flat_output.ts) is the sum over rows
  * [chunk * chunkLength, (chunk + 1) * chunkLength) of that column. Many rows
  * are cut into chunks whose partial sums `CombinePartialsProgram` adds up.
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
 import {ElementLayout, elementIndexGlsl, readElement, rowShiftGlsl} from './element_layout';
+import {flatOutputIndexGlsl, flatOutputShape} from './flat_output';
 
 /**
  *   gradient           dy                                          (dBeta)
@@ -37,14 +38,15 @@ export class ColumnReduceProgram implements GPGPUProgram {
       chunkLength: number) {
     const {outerSize: rows, innerSize} = layout.geometry;
     this.variableNames = columnTermInputs(term);
-    this.outputShape = [innerSize * chunks];
+    const outputShape = flatOutputShape(innerSize * chunks);
+    this.outputShape = outputShape;
     const coversExactly = chunks * chunkLength === rows;
     this.userCode = `
       ${layout.helpersGlsl}
       ${this.variableNames.includes('x') ? rowShiftGlsl(layout) : ''}
 
       void main() {
-        int outIndex = getOutputCoords();
+        ${flatOutputIndexGlsl(outputShape)}
         int column = outIndex / ${chunks};
         int firstRow = (outIndex - column * ${chunks}) * ${chunkLength};
         ${layout.isTrailing ? '' : 'int offset = columnOffset(column);'}

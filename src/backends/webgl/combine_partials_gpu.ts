@@ -8,6 +8,7 @@
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
+import {flatOutputIndexGlsl, flatOutputShape} from './flat_output';
 import {accumulatesSquares, Summary, summaryGlsl, summaryUniforms} from './summary';
 
 export interface PartialsLayout {
@@ -34,14 +35,15 @@ export class CombinePartialsProgram implements GPGPUProgram {
       layout: PartialsLayout, fanIn: number, input: Summary, output: Summary) {
     const {groups, partials, span, groupSize} = layout;
     const outPartials = Math.ceil(partials / fanIn);
-    this.outputShape = [groups * outPartials];
+    const outputShape = flatOutputShape(groups * outPartials);
+    this.outputShape = outputShape;
     this.customUniforms = summaryUniforms(output);
     // Means combine weighted by how many elements each partial stands for.
     const term = input === 'sum' ? 'value' :
         accumulatesSquares(input) ? 'weight * value * value' : 'weight * value';
     this.userCode = `
       void main() {
-        int outIndex = getOutputCoords();
+        ${flatOutputIndexGlsl(outputShape)}
         int group = outIndex / ${outPartials};
         int first = (outIndex - group * ${outPartials}) * ${fanIn};
         float total = 0.0;

@@ -12,6 +12,8 @@
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
+import {flatOutputIndexGlsl, flatOutputShape} from './flat_output';
+
 export type GradCoefficient = 'xhatScale'|'offset';
 
 export class GradCoefficientProgram implements GPGPUProgram {
@@ -20,13 +22,15 @@ export class GradCoefficientProgram implements GPGPUProgram {
   userCode: string;
 
   constructor(rows: number, groupSize: number, coefficient: GradCoefficient) {
-    this.outputShape = [rows];
+    const outputShape = flatOutputShape(rows);
+    this.outputShape = outputShape;
     const result = coefficient === 'xhatScale' ? 'xhatScale' :
         `getDMean(row) / ${groupSize}.0 - invStd * getMeanG(row) + ` +
             'getShiftedMean(row) * xhatScale';
     this.userCode = `
       void main() {
-        int row = getOutputCoords();
+        ${flatOutputIndexGlsl(outputShape)}
+        int row = outIndex;
         float invStd = getInvStd(row);
         float xhatScale = invStd * (invStd * getMeanGXhat(row) +
             getDInvStd(row) * invStd * invStd / ${groupSize}.0);

@@ -19,6 +19,7 @@ import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_nam
 import {layerNormGeometry, statsShape} from '../../layer_norm_util';
 import {elementLayout} from './element_layout';
 import {normalizeProgram, usePackedOutput} from './elementwise_gpu';
+import {flatOutput} from './flat_output';
 import {reduceRows} from './reductions';
 import {RowMeanProgram} from './row_mean_gpu';
 import {flatView, unpackedView, withShape} from './texture_views';
@@ -48,8 +49,8 @@ export function layerNorm(args: {
   temporaries.push(shiftedMean);
   const invStd = reduceRows(
       backend, layout, 'deviation', {x, shiftedMean}, 'invStd', epsilon);
-  const mean = backend.runWebGLProgram(
-      new RowMeanProgram(layout), [x, shiftedMean], 'float32');
+  const mean = flatOutput(backend.runWebGLProgram(
+      new RowMeanProgram(layout), [x, shiftedMean], 'float32'));
   const y = backend.runWebGLProgram(
       normalizeProgram(layout, usePackedOutput(layout, inputs.x.shape)),
       [

@@ -21,6 +21,7 @@ import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../.
 import {layerNormGeometry} from '../../layer_norm_util';
 import {elementLayout} from './element_layout';
 import {inputGradProgram, usePackedOutput} from './elementwise_gpu';
+import {flatOutput} from './flat_output';
 import {GradCoefficient, GradCoefficientProgram} from './grad_coefficients_gpu';
 import {reduceColumns, reduceRows} from './reductions';
 import {flatView, unpackedView, withShape} from './texture_views';
@@ -62,8 +63,8 @@ export function layerNormGrad(args: {
       'mean'));
   const rowInputs =
       [invStd, shiftedMean, meanG, meanGXhat, flat(inputs.dMean), flat(inputs.dInvStd)];
-  const coefficient = (which: GradCoefficient) => keep(backend.runWebGLProgram(
-      new GradCoefficientProgram(outerSize, innerSize, which), rowInputs, 'float32'));
+  const coefficient = (which: GradCoefficient) => keep(flatOutput(backend.runWebGLProgram(
+      new GradCoefficientProgram(outerSize, innerSize, which), rowInputs, 'float32')));
 
   const dx = backend.runWebGLProgram(
       inputGradProgram(layout, usePackedOutput(layout, inputs.x.shape)),

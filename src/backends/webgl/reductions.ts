@@ -12,6 +12,7 @@ import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {ColumnReduceProgram, ColumnTerm, columnTermInputs} from './column_reduce_gpu';
 import {CombinePartialsProgram, PartialsLayout} from './combine_partials_gpu';
 import {ElementLayout} from './element_layout';
+import {flatOutput} from './flat_output';
 import {RowReduceProgram, RowTerm, rowTermInputs} from './row_reduce_gpu';
 import {partialSummary, Summary} from './summary';
 
@@ -52,9 +53,9 @@ export function reduceRows(
   const {outerSize, innerSize: rowLength} = layout.geometry;
   const {chunks, chunkLength} = chunking(rowLength);
   const stage = chunks === 1 ? summary : partialSummary(summary);
-  const partials = backend.runWebGLProgram(
+  const partials = flatOutput(backend.runWebGLProgram(
       new RowReduceProgram(layout, term, chunks, chunkLength, stage),
-      pick(inputs, rowTermInputs(term)), 'float32', uniformValues(stage, epsilon));
+      pick(inputs, rowTermInputs(term)), 'float32', uniformValues(stage, epsilon)));
   return combine(
       backend, partials,
       {groups: outerSize, partials: chunks, span: chunkLength, groupSize: rowLength},
@@ -67,9 +68,9 @@ export function reduceColumns(
     inputs: NamedInputs): TensorInfo {
   const {outerSize: rows, innerSize} = layout.geometry;
   const {chunks, chunkLength} = chunking(rows);
-  const partials = backend.runWebGLProgram(
+  const partials = flatOutput(backend.runWebGLProgram(
       new ColumnReduceProgram(layout, term, chunks, chunkLength),
-      pick(inputs, columnTermInputs(term)), 'float32');
+      pick(inputs, columnTermInputs(term)), 'float32'));
   return combine(
       backend, partials,
       {groups: innerSize, partials: chunks, span: chunkLength, groupSize: rows},
@@ -92,9 +93,9 @@ function combine(
   while (count > 1) {
     const {chunks: outCount, chunkLength: fanIn} = chunking(count);
     const output = outCount === 1 ? final : kept;
-    const next = backend.runWebGLProgram(
+    const next = flatOutput(backend.runWebGLProgram(
         new CombinePartialsProgram({...layout, partials: count, span}, fanIn, kept, output),
-        [current], 'float32', uniformValues(output, epsilon));
+        [current], 'float32', uniformValues(output, epsilon)));
     backend.disposeIntermediateTensorInfo(current);
     current = next;
     count = outCount;

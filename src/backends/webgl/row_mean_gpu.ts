@@ -2,6 +2,7 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
 import {ElementLayout, rowShiftGlsl} from './element_layout';
+import {flatOutputIndexGlsl, flatOutputShape} from './flat_output';
 
 export class RowMeanProgram implements GPGPUProgram {
   variableNames = ['x', 'shiftedMean'];
@@ -9,14 +10,15 @@ export class RowMeanProgram implements GPGPUProgram {
   userCode: string;
 
   constructor(layout: ElementLayout) {
-    this.outputShape = [layout.geometry.outerSize];
+    const outputShape = flatOutputShape(layout.geometry.outerSize);
+    this.outputShape = outputShape;
     this.userCode = `
       ${layout.helpersGlsl}
       ${rowShiftGlsl(layout)}
 
       void main() {
-        int row = getOutputCoords();
-        setOutput(rowShift(row) + getShiftedMean(row));
+        ${flatOutputIndexGlsl(outputShape)}
+        setOutput(rowShift(outIndex) + getShiftedMean(outIndex));
       }
     `;
   }

@@ -1,6 +1,6 @@
 /**
  * Reduces a per-element term over the columns of each row (the normalized
- * group): output element `row * chunks + chunk` summarises the term over
+ * group): output element `row * chunks + chunk` (flat_output.ts) summarises the term over
  * columns [chunk * chunkLength, (chunk + 1) * chunkLength) of that row.
  * With one chunk per row this is the whole statistic in a single program;
  * long rows are cut into chunks whose partials `CombinePartialsProgram`
@@ -9,6 +9,7 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
 import {ElementLayout, elementIndexGlsl, readElement, rowShiftGlsl} from './element_layout';
+import {flatOutputIndexGlsl, flatOutputShape} from './flat_output';
 import {accumulatesSquares, Summary, summaryGlsl, summaryUniforms} from './summary';
 
 /**
@@ -81,7 +82,8 @@ export class RowReduceProgram implements GPGPUProgram {
     const {outerSize, innerSize: rowLength} = layout.geometry;
     const source = termSource(term, layout);
     this.variableNames = source.inputs;
-    this.outputShape = [outerSize * chunks];
+    const outputShape = flatOutputShape(outerSize * chunks);
+    this.outputShape = outputShape;
     this.customUniforms = summaryUniforms(summary);
     const coversExactly = chunks * chunkLength === rowLength;
     const accumulate = accumulatesSquares(summary) ? 'term * term' : 'term';
@@ -90,7 +92,7 @@ export class RowReduceProgram implements GPGPUProgram {
       ${source.inputs.includes('x') ? rowShiftGlsl(layout) : ''}
 
       void main() {
-        int outIndex = getOutputCoords();
+        ${flatOutputIndexGlsl(outputShape)}
         int row = outIndex / ${chunks};
         int firstColumn = (outIndex - row * ${chunks}) * ${chunkLength};
         ${layout.isTrailing ? '' : 'int start = rowStart(row);'}
