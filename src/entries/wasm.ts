@@ -9,6 +9,11 @@
  *   import {layerNorm} from 'tfjs-layernorm';
  *   import 'tfjs-layernorm/wasm';
  *   await tf.setBackend('wasm');
+ *
+ * The kernels run this package's WebAssembly SIMD code on the backend's heap
+ * (trailing axes), or JS loops over that heap where SIMD cannot run:
+ * `wasmKernelsInUse(tf.backend())` says which; `setWasmKernelImplementation`
+ * ('simd' | 'js') chooses, for comparisons.
  */
 import {registerWasmKernels} from '../backends/wasm/register_all_kernels';
 import {registerGradientOnce} from '../register';
@@ -17,3 +22,4 @@ registerGradientOnce();
 registerWasmKernels();
 
 export {registerWasmKernels, wasmKernelConfigs} from '../backends/wasm/register_all_kernels';
+export {setWasmKernelImplementation, WasmKernelImplementation, wasmKernelsInUse} from '../backends/wasm/simd_kernels';

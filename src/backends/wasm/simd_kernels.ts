@@ -60,6 +60,14 @@ export function simdKernels(backend: BackendWasm): SimdKernels|null {
   return kernels;
 }
 
+/**
+ * Which implementation the kernels use on this backend: 'simd' unless the
+ * SIMD kernels cannot run there (or 'js' was chosen). For diagnostics.
+ */
+export function wasmKernelsInUse(backend: BackendWasm): WasmKernelImplementation {
+  return simdKernels(backend) != null ? 'simd' : 'js';
+}
+
 function instantiate(heap: EmscriptenHeap): SimdKernels|null {
   const memory = heap.wasmMemory ?? heap.asm?.memory;
   if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) {

@@ -1,7 +1,7 @@
 /**
  * Sums a per-element term over the rows of each column (dBeta and dGamma):
- * output element `column * chunks + chunk` (flat_output.ts) is the sum over rows
- * [chunk * chunkLength, (chunk + 1) * chunkLength) of that column. Many rows
+ * output element `column * chunks + chunk` (flat_output.ts) is the sum over
+ * rows [chunk * chunkLength, (chunk + 1) * chunkLength) of that column. Many rows
  * are cut into chunks whose partial sums `CombinePartialsProgram` adds up.
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
@@ -22,9 +22,11 @@ export function columnTermInputs(term: ColumnTerm): string[] {
 
 function termValue(term: ColumnTerm, layout: ElementLayout): string {
   const dy = readElement(layout, 'getDy');
-  return term === 'gradient' ? dy :
-                               `${dy} * (((${readElement(layout, 'getX')} - rowShift(row)) - ` +
-          'getShiftedMean(row)) * getInvStd(row))';
+  if (term === 'gradient') {
+    return dy;
+  }
+  const x = readElement(layout, 'getX');
+  return `${dy} * (((${x} - rowShift(row)) - getShiftedMean(row)) * getInvStd(row))`;
 }
 
 export class ColumnReduceProgram implements GPGPUProgram {

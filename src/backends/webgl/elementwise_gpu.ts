@@ -55,8 +55,9 @@ export class ElementwiseProgram implements GPGPUProgram {
     this.outputShape = layout.viewShape;
     this.packedOutput = packedOutput;
     const [rows, columns] = layout.viewShape;
+    // GLSL has no empty structs.
     const fields = (values: Record<string, string>) =>
-        Object.keys(values).map(name => `float ${name};`).join(' ');
+        Object.keys(values).map(name => `float ${name};`).join(' ') || 'float unused;';
     const assignments = (target: string, values: Record<string, string>) =>
         Object.entries(values).map(([name, glsl]) => `${target}.${name} = ${glsl};`)
             .join('\n          ');

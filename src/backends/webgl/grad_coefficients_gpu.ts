@@ -8,7 +8,8 @@
  *   offset    = dMean / N - invStd * <g> + m * xhatScale,
  * so the elementwise dx program reads 4 per-row values rather than 7.
  * (x - x0) keeps the precision of rows far from zero; m * xhatScale and
- * (x - x0) * xhatScale are of the same size, so the regrouping costs none.
+ * (x - x0) * xhatScale are of the size of the xhat terms they replace, so
+ * regrouping adds only roundings of that size.
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
