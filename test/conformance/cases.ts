@@ -157,3 +157,13 @@ export const F16_TEXTURE_TOLERANCES: BackendTolerances = {
   exactConstantRows: true,
   float16Inputs: true,
 };
+
+/**
+ * The composite of TF.js ops (backends without our kernels, tfjs-node among
+ * them): float32 ops as FLOAT32_TOLERANCES; it shifts every group by its
+ * first element, so a constant group must give exactly beta.
+ */
+export const COMPOSITE_TOLERANCES: BackendTolerances = {
+  ...FLOAT32_TOLERANCES,
+  exactConstantRows: true,
+};

@@ -13,7 +13,7 @@ import * as lib from '../../src';
 import {emscriptenHeap} from '../../src/backends/wasm/heap';
 import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from '../../src/backends/wasm/layer_norm_kernels_wasm';
 import {setWasmKernelImplementation, simdKernels, SimdKernels, WasmKernelImplementation} from '../../src/backends/wasm/simd_kernels';
-import {CONFORMANCE_CASES, CPU_TOLERANCES, FLOAT32_TOLERANCES} from '../conformance/cases';
+import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 
@@ -95,7 +95,7 @@ describe('composite forced on wasm', () => {
 
   describe.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))('%s', (_name, c) => {
     test('forward, stats and gradients match the float64 reference', async () => {
-      const report = await runConformanceCase(tf, lib, c, FLOAT32_TOLERANCES);
+      const report = await runConformanceCase(tf, lib, c, COMPOSITE_TOLERANCES);
       expect(report.failures).toEqual([]);
       expect(report.checks).toBeGreaterThanOrEqual(6);
     });

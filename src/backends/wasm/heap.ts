@@ -64,6 +64,9 @@ export class KernelHeap {
   allocate(bytes: number): number {
     // `>>> 0`: malloc returns a signed address, negative above 2 GiB.
     const address = this.module._malloc(bytes) >>> 0;
+    if (address === 0 && bytes > 0) {
+      throw new Error(`layerNorm (wasm): out of memory allocating ${bytes} bytes of scratch`);
+    }
     this.scratch.push(address);
     return address;
   }
