@@ -4,12 +4,15 @@
  * fails the run (never a skip).
  *
  * scripts: loaded in order into the page (paths from the project root):
- * TF.js's own UMD bundles, then ours.
+ * TF.js's own UMD bundles, then ours. Every case is also run on the page's
+ * cpu backend and the two must agree (crossCheckBackend, default 'cpu').
  */
 const TFJS = 'node_modules/@tensorflow/tfjs/dist/tf.min.js';
 const TFJS_WEBGPU = 'node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js';
 const LAYERNORM = 'dist/browser/tfjs-layernorm.umd.js';
 const LAYERNORM_WEBGPU = 'dist/browser/tfjs-layernorm-webgpu.umd.js';
+const TFJS_WASM = 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js';
+const LAYERNORM_WASM = 'dist/browser/tfjs-layernorm-wasm.umd.js';
 
 const webgl = (name, flags, extra = {}) => ({
   name, backend: 'webgl', webgpu: false, flags, tolerances: 'WEBGL_TOLERANCES',
@@ -41,6 +44,13 @@ const BROWSER_CONFIGS = [
     name: 'webgpu', backend: 'webgpu', webgpu: true, flags: {},
     tolerances: 'WEBGPU_TOLERANCES', expectKernels: true,
     scripts: [TFJS, TFJS_WEBGPU, LAYERNORM, LAYERNORM_WEBGPU],
+  },
+  // TF.js's wasm backend fetches its .wasm next to tf-backend-wasm.min.js,
+  // from the same local server; our SIMD kernels run on its heap.
+  {
+    name: 'wasm', backend: 'wasm', webgpu: false, flags: {},
+    tolerances: 'CPU_TOLERANCES', expectKernels: true,
+    scripts: [TFJS, TFJS_WASM, LAYERNORM, LAYERNORM_WASM],
   },
 ];
 

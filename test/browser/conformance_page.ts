@@ -20,6 +20,8 @@ export interface BrowserConfig {
   expectKernels: boolean;
   /** Run only the cases whose names include one of these (default: all). */
   caseFilter?: string[];
+  /** Also run each case on this backend and require agreement (default 'cpu'). */
+  crossCheckBackend?: string;
   /**
    * Data kinds this configuration cannot represent, each with the reason;
    * their cases are not run, and the run says so.
@@ -91,7 +93,9 @@ page.runConformanceSuite = async (config: BrowserConfig) => {
   for (const c of selected) {
     let report: CaseReport;
     try {
-      report = await runConformanceCase(tf, page.tfLayerNorm, c, tolerances);
+      report = await runConformanceCase(
+          tf, page.tfLayerNorm, c, tolerances,
+          {crossCheckBackend: config.crossCheckBackend ?? 'cpu'});
     } catch (e) {
       report = {name: c.name, checks: 0, failures: [`threw: ${(e as Error).stack ?? e}`]};
     }

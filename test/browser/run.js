@@ -65,10 +65,10 @@ async function runConfig(config, origin, counts) {
       for (const f of report.failures) console.log(`     ${f}`);
       if (report.checks === 0 && report.failures.length === 0) console.log('     checked nothing');
     });
-    const {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData} = config;
+    const {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData, crossCheckBackend} = config;
     const {info} = await withTimeout(
         page.evaluate(cfg => window.runConformanceSuite(cfg),
-                      {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData}),
+                      {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData, crossCheckBackend}),
         CONFIG_TIMEOUT_MS, config.name);
     console.log(`     [${config.name}] ran on ${info}; ${reported} cases reported`);
     if (reported === 0) throw new Error('no case was reported');

@@ -91,9 +91,85 @@ export function roundedToFloat16(d: CaseData): CaseData {
   };
 }
 
+/** What one backend computed for a case, read back as arrays. */
+interface CaseOutputs {
+  y: ArrayLike<number>;
+  yWithStats: ArrayLike<number>;
+  mean: ArrayLike<number>;
+  invStd: ArrayLike<number>;
+  /** Shape problems found, if any. */
+  shapeError: string|null;
+  /** Gradients of the case's loss; null on non-finite data (NaN by definition). */
+  grads: {dx: ArrayLike<number>, dGamma: ArrayLike<number>|null,
+          dBeta: ArrayLike<number>|null}|null;
+}
+
+/** Runs the op, its stats variant and its gradients on the active backend. */
+async function computeCase(
+    tf: TF, api: LayerNormApi, c: ConformanceCase, d: CaseData): Promise<CaseOutputs> {
+  const opts = {axis: c.axis, epsilon: c.epsilon};
+  const x = tf.tensor(d.x, c.shape);
+  const gamma = d.gamma ? tf.tensor(d.gamma, paramShapeOf(c)) : null;
+  const beta = d.beta ? tf.tensor(d.beta, paramShapeOf(c)) : null;
+  const plain = api.layerNorm(x, gamma, beta, opts);
+  const stats = api.layerNormWithStats(x, gamma, beta, opts);
+  const expectStatsShape = statsShapeOf(c);
+  const shapesOk = sameShape(stats.mean.shape, expectStatsShape) &&
+      sameShape(stats.invStd.shape, expectStatsShape) && sameShape(plain.shape, c.shape);
+  const out: CaseOutputs = {
+    y: await plain.data(),
+    yWithStats: await stats.y.data(),
+    mean: await stats.mean.data(),
+    invStd: await stats.invStd.data(),
+    shapeError: shapesOk ? null :
+        `shapes: y ${plain.shape}, mean ${stats.mean.shape}, invStd ${
+            stats.invStd.shape}; expected y ${c.shape}, stats ${expectStatsShape}`,
+    grads: null,
+  };
+  tf.dispose([plain, stats.y, stats.mean, stats.invStd]);
+
+  if (c.data !== 'nonFinite') {
+    const wy = tf.tensor(d.weights.wy, c.shape);
+    const wMean = d.weights.wMean ? tf.tensor(d.weights.wMean, expectStatsShape) : null;
+    const wInvStd = d.weights.wInvStd ? tf.tensor(d.weights.wInvStd, expectStatsShape) : null;
+    const params: Tensor[] = [x];
+    if (gamma) params.push(gamma);
+    if (beta) params.push(beta);
+    const loss = (...args: Tensor[]) => {
+      const gArg = gamma ? args[1] : null;
+      const bArg = beta ? args[gamma ? 2 : 1] : null;
+      if (!c.statsGrad) {
+        return tf.sum(tf.mul(api.layerNorm(args[0], gArg, bArg, opts), wy));
+      }
+      const o = api.layerNormWithStats(args[0], gArg, bArg, opts);
+      return tf.addN([
+        tf.sum(tf.mul(o.y, wy)), tf.sum(tf.mul(o.mean, wMean!)),
+        tf.sum(tf.mul(o.invStd, wInvStd!))
+      ]);
+    };
+    const grads = tf.grads(loss)(params);
+    out.grads = {
+      dx: await grads[0].data(),
+      dGamma: gamma ? await grads[1].data() : null,
+      dBeta: beta ? await grads[gamma ? 2 : 1].data() : null,
+    };
+    tf.dispose([...grads, wy, wMean, wInvStd].filter(t => t != null) as Tensor[]);
+  }
+  tf.dispose([x, gamma, beta].filter(t => t != null) as Tensor[]);
+  return out;
+}
+
+export interface ConformanceOptions {
+  /**
+   * Also run the case on this backend (e.g. 'cpu') and require the two to
+   * agree within the same tolerances, then switch back.
+   */
+  crossCheckBackend?: string;
+}
+
 export async function runConformanceCase(
-    tf: TF, api: LayerNormApi, c: ConformanceCase,
-    tol: BackendTolerances): Promise<CaseReport> {
+    tf: TF, api: LayerNormApi, c: ConformanceCase, tol: BackendTolerances,
+    options: ConformanceOptions = {}): Promise<CaseReport> {
   const report: CaseReport = {name: c.name, checks: 0, failures: []};
   const check = (what: string, actual: ArrayLike<number>,
                  expected: ArrayLike<number>, t: Tolerance) => {
@@ -111,77 +187,39 @@ export async function runConformanceCase(
   };
 
   const d = tol.float16Inputs ? roundedToFloat16(caseData(c)) : caseData(c);
-  const opts = {axis: c.axis, epsilon: c.epsilon};
   const ref = refForward(d.x, c.shape, c.axis, d.gamma, d.beta, c.epsilon);
   const tensorsBefore = tf.memory().numTensors;
+  const got = await computeCase(tf, api, c, d);
 
   // Forward and stats.
-  const x = tf.tensor(d.x, c.shape);
-  const gamma = d.gamma ? tf.tensor(d.gamma, paramShapeOf(c)) : null;
-  const beta = d.beta ? tf.tensor(d.beta, paramShapeOf(c)) : null;
-  const plain = api.layerNorm(x, gamma, beta, opts);
-  const stats = api.layerNormWithStats(x, gamma, beta, opts);
-  check('y (layerNorm)', await plain.data(), ref.y, tol.forward);
-  check('y (layerNormWithStats)', await stats.y.data(), ref.y, tol.forward);
-  check('mean', await stats.mean.data(), ref.mean, tol.forward);
-  check('invStd', await stats.invStd.data(), ref.invStd, tol.forward);
-  const expectStatsShape = c.shape.map((s, i) => axesOf(c).includes(i) ? 1 : s);
+  check('y (layerNorm)', got.y, ref.y, tol.forward);
+  check('y (layerNormWithStats)', got.yWithStats, ref.y, tol.forward);
+  check('mean', got.mean, ref.mean, tol.forward);
+  check('invStd', got.invStd, ref.invStd, tol.forward);
   report.checks++;
-  if (!sameShape(stats.mean.shape, expectStatsShape) ||
-      !sameShape(stats.invStd.shape, expectStatsShape) ||
-      !sameShape(plain.shape, c.shape)) {
-    report.failures.push(`shapes: y ${plain.shape}, mean ${stats.mean.shape}, invStd ${
-        stats.invStd.shape}; expected y ${c.shape}, stats ${expectStatsShape}`);
-  }
+  if (got.shapeError) report.failures.push(got.shapeError);
   if (c.data === 'constantRows') {
     report.checks++;
-    const y = await plain.data();
     const {member} = groupIndex(c.shape, c.axis);
-    for (let i = 0; i < y.length; i++) {
+    for (let i = 0; i < got.y.length; i++) {
       const want = d.beta ? d.beta[member[i]] : 0;
-      const ok = tol.exactConstantRows ? y[i] === want :
-                                         Math.abs(y[i] - want) <= tol.forward.atol;
+      const ok = tol.exactConstantRows ? got.y[i] === want :
+                                         Math.abs(got.y[i] - want) <= tol.forward.atol;
       if (!ok) {
-        report.failures.push(`constant rows: y[${i}] = ${y[i]}, expected beta = ${want}`);
+        report.failures.push(`constant rows: y[${i}] = ${got.y[i]}, expected beta = ${want}`);
         break;
       }
     }
   }
-  tf.dispose([plain, stats.y, stats.mean, stats.invStd]);
 
-  // Gradients (not on non-finite data, where they are NaN by definition).
-  if (c.data !== 'nonFinite') {
-    const wy = tf.tensor(d.weights.wy, c.shape);
-    const wMean = d.weights.wMean ? tf.tensor(d.weights.wMean, expectStatsShape) : null;
-    const wInvStd = d.weights.wInvStd ? tf.tensor(d.weights.wInvStd, expectStatsShape) : null;
-    const params: Tensor[] = [x];
-    if (gamma) params.push(gamma);
-    if (beta) params.push(beta);
-    const loss = (...args: Tensor[]) => {
-      const gArg = gamma ? args[1] : null;
-      const bArg = beta ? args[gamma ? 2 : 1] : null;
-      if (!c.statsGrad) {
-        return tf.sum(tf.mul(api.layerNorm(args[0], gArg, bArg, opts), wy));
-      }
-      const out = api.layerNormWithStats(args[0], gArg, bArg, opts);
-      return tf.addN([
-        tf.sum(tf.mul(out.y, wy)), tf.sum(tf.mul(out.mean, wMean!)),
-        tf.sum(tf.mul(out.invStd, wInvStd!))
-      ]);
-    };
-    const grads = tf.grads(loss)(params);
-    const got = {
-      dx: await grads[0].data(),
-      dGamma: gamma ? await grads[1].data() : null,
-      dBeta: beta ? await grads[gamma ? 2 : 1].data() : null,
-    };
-    tf.dispose([...grads, wy, wMean, wInvStd].filter(t => t != null) as Tensor[]);
-
+  // Gradients against the analytic float64 gradient and finite differences.
+  if (got.grads) {
     const want = refGrads(d.x, c.shape, c.axis, d.gamma, c.epsilon, d.weights);
-    check('dx', got.dx, want.dx, tol.grads);
-    if (got.dGamma) check('dGamma', got.dGamma, want.dGamma, tol.grads);
-    if (got.dBeta) check('dBeta', got.dBeta, want.dBeta, tol.grads);
-    for (const g of [got.dx, got.dGamma, got.dBeta]) {
+    const {dx, dGamma, dBeta} = got.grads;
+    check('dx', dx, want.dx, tol.grads);
+    if (dGamma) check('dGamma', dGamma, want.dGamma, tol.grads);
+    if (dBeta) check('dBeta', dBeta, want.dBeta, tol.grads);
+    for (const g of [dx, dGamma, dBeta]) {
       if (g && !Array.from(g).every(Number.isFinite)) {
         report.failures.push('a gradient holds a non-finite value');
       }
@@ -192,27 +230,46 @@ export async function runConformanceCase(
       const lossOf = (xv: ArrayLike<number>, gv: ArrayLike<number>|null,
                       bv: ArrayLike<number>|null) =>
           refLoss(xv, c.shape, c.axis, gv, bv, c.epsilon, d.weights);
-      check('dx vs finite differences', got.dx,
+      check('dx vs finite differences', dx,
             finiteDifferences(v => lossOf(v, d.gamma, d.beta), d.x, step),
             tol.finiteDifferences);
-      if (got.dGamma && d.gamma) {
-        check('dGamma vs finite differences', got.dGamma,
+      if (dGamma && d.gamma) {
+        check('dGamma vs finite differences', dGamma,
               finiteDifferences(v => lossOf(d.x, v, d.beta), d.gamma, step),
               tol.finiteDifferences);
       }
-      if (got.dBeta && d.beta) {
-        check('dBeta vs finite differences', got.dBeta,
+      if (dBeta && d.beta) {
+        check('dBeta vs finite differences', dBeta,
               finiteDifferences(v => lossOf(d.x, d.gamma, v), d.beta, step),
               tol.finiteDifferences);
       }
     }
   }
-  tf.dispose([x, gamma, beta].filter(t => t != null) as Tensor[]);
 
   report.checks++;
   const leaked = tf.memory().numTensors - tensorsBefore;
   if (leaked !== 0) {
     report.failures.push(`${leaked} tensor(s) leaked`);
+  }
+
+  if (options.crossCheckBackend != null) {
+    const active = tf.getBackend();
+    await tf.setBackend(options.crossCheckBackend);
+    let other: CaseOutputs;
+    try {
+      other = await computeCase(tf, api, c, d);
+    } finally {
+      await tf.setBackend(active);
+    }
+    const on = `vs ${options.crossCheckBackend}`;
+    check(`y ${on}`, got.y, other.y, tol.forward);
+    check(`mean ${on}`, got.mean, other.mean, tol.forward);
+    check(`invStd ${on}`, got.invStd, other.invStd, tol.forward);
+    if (got.grads && other.grads) {
+      check(`dx ${on}`, got.grads.dx, other.grads.dx, tol.grads);
+      if (got.grads.dGamma) check(`dGamma ${on}`, got.grads.dGamma, other.grads.dGamma!, tol.grads);
+      if (got.grads.dBeta) check(`dBeta ${on}`, got.grads.dBeta, other.grads.dBeta!, tol.grads);
+    }
   }
   return report;
 }
@@ -224,6 +281,10 @@ function axesOf(c: ConformanceCase): number[] {
 
 function paramShapeOf(c: ConformanceCase): number[] {
   return axesOf(c).sort((a, b) => a - b).map(a => c.shape[a]);
+}
+
+function statsShapeOf(c: ConformanceCase): number[] {
+  return c.shape.map((s, i) => axesOf(c).includes(i) ? 1 : s);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
