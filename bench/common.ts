@@ -2,7 +2,8 @@
  * Shared machinery of `npm run bench`: the shapes, the timing loop and the
  * report. Each backend's section (bench/<backend>.ts) sets its backend and
  * calls `benchBackend`; timings are medians of wall time per call, each
- * call followed by a read of its outputs so asynchronous backends finish.
+ * call followed by a wait until its outputs are computed (`defaultSync`, or
+ * the section's own cheaper wait on GPU backends).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -26,7 +27,7 @@ export interface ShapeResult {
 }
 
 export interface BenchOptions {
-  /** Waits for the outputs of one call (default: read every output). */
+  /** Waits for the outputs of one call (default: `defaultSync`). */
   sync?: (outputs: tf.Tensor[]) => Promise<void>;
   /** Time budget per measurement, ms (default 1500). */
   budgetMs?: number;
@@ -51,32 +52,51 @@ function forcingComposite(run: () => tf.Tensor[]): () => tf.Tensor[] {
   };
 }
 
-async function readAll(outputs: tf.Tensor[]) {
-  await Promise.all(outputs.map(o => o.data()));
+/**
+ * Backends whose kernels finish before `runKernel` returns: their outputs
+ * exist when a call returns, and reading them back would only add a copy of
+ * every output to both contenders' times.
+ */
+const SYNCHRONOUS_BACKENDS = ['cpu', 'wasm', 'tensorflow'];
+
+/** The default wait: nothing on synchronous backends, else read every output. */
+async function defaultSync(outputs: tf.Tensor[]) {
+  if (!SYNCHRONOUS_BACKENDS.includes(tf.getBackend())) {
+    await Promise.all(outputs.map(o => o.data()));
+  }
 }
 
-/** Median wall time of `run` (which returns the tensors it made). */
+/** At least this many timed calls per median, however slow the contender. */
+const MIN_RUNS = 3;
+const MAX_RUNS = 200;
+
+/**
+ * Median wall time of `run` (which returns the tensors it made). The first
+ * call is profiled for its peak memory and doubles as the warm-up (JIT,
+ * shader compilation); a second warm-up runs only for contenders fast enough
+ * that it costs little (the built-in takes ~20 s a call at [4096,1024] on
+ * cpu, where extra calls would dominate the run time).
+ */
 export async function measure(
     run: () => tf.Tensor[], opts: BenchOptions): Promise<Timing> {
-  const sync = opts.sync ?? readAll;
+  const sync = opts.sync ?? defaultSync;
   const budget = opts.budgetMs ?? 1500;
-  // Peak memory of one call, above what was allocated before it.
   const before = tf.memory().numBytes;
-  const profile = await tf.profile(() => {
-    const outs = run();
-    return outs;
-  });
+  const firstStart = performance.now();
+  const profile = await tf.profile(() => run());
+  await sync(profile.result as tf.Tensor[]);
+  const firstMs = performance.now() - firstStart;
   const peakBytes = profile.peakBytes - before;
   tf.dispose(profile.result as tf.Tensor[]);
-  // Warm up (shader compilation, JIT), then time.
-  for (let i = 0; i < 2; i++) {
+  if (firstMs < budget / 4) {
     const outs = run();
     await sync(outs);
     tf.dispose(outs);
   }
   const times: number[] = [];
   const start = performance.now();
-  while (times.length < 5 || (performance.now() - start < budget && times.length < 200)) {
+  while (times.length < MIN_RUNS ||
+         (performance.now() - start < budget && times.length < MAX_RUNS)) {
     const t0 = performance.now();
     const outs = run();
     await sync(outs);

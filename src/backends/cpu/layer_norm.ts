@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
 import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
-import {groupOffsets, layerNormGeometry, statsShape} from '../../layer_norm_util';
+import {groupOffsets, LayerNormGeometry, layerNormGeometry, statsShape} from '../../layer_norm_util';
 
 export function layerNorm(args: {
   inputs: LayerNormInputs,
@@ -24,14 +24,8 @@ export function layerNorm(args: {
   const mean = new Float32Array(outerSize);
   const invStd = new Float32Array(outerSize);
 
-  if (geometry.isTrailing) {
-    forwardContiguous(
-        xValues, gammaValues, betaValues, y, mean, invStd, innerSize, epsilon);
-  } else {
-    forwardStrided(
-        xValues, gammaValues, betaValues, y, mean, invStd,
-        groupOffsets(geometry, false), groupOffsets(geometry, true), epsilon);
-  }
+  forwardRows(
+      geometry, xValues, gammaValues, betaValues, y, mean, invStd, epsilon);
 
   const statShape = statsShape(x.shape, axis);
   return [
@@ -41,8 +35,25 @@ export function layerNorm(args: {
   ];
 }
 
+/**
+ * The forward over every group, in whatever arrays hold the data (the cpu
+ * backend's, or views of the wasm backend's heap).
+ */
+export function forwardRows(
+    geometry: LayerNormGeometry, x: Float32Array, gamma: Float32Array,
+    beta: Float32Array, y: Float32Array, mean: Float32Array,
+    invStd: Float32Array, epsilon: number): void {
+  if (geometry.isTrailing) {
+    forwardContiguous(x, gamma, beta, y, mean, invStd, geometry.innerSize, epsilon);
+  } else {
+    forwardStrided(
+        x, gamma, beta, y, mean, invStd, groupOffsets(geometry, false),
+        groupOffsets(geometry, true), epsilon);
+  }
+}
+
 /** Trailing axes: group r is the contiguous slice [r * n, (r + 1) * n). */
-export function forwardContiguous(
+function forwardContiguous(
     x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
     mean: Float32Array, invStd: Float32Array, n: number, epsilon: number) {
   for (let r = 0, start = 0; r < mean.length; r++, start += n) {
@@ -122,7 +133,7 @@ function sumSquaresRange(
  * Any other layout, without transposing: element j of group r is at
  * rowStarts[r] + columnOffsets[j] (tables of O(groups + group size)).
  */
-export function forwardStrided(
+function forwardStrided(
     x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
     mean: Float32Array, invStd: Float32Array, rowStarts: Int32Array,
     columnOffsets: Int32Array, epsilon: number) {

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
-import {groupOffsets, layerNormGeometry} from '../../layer_norm_util';
+import {groupOffsets, LayerNormGeometry, layerNormGeometry} from '../../layer_norm_util';
 import {readFloat32, sumRange} from './layer_norm';
 
 /** Inputs of one backward call, as Float32Arrays. */
@@ -47,6 +47,22 @@ export function layerNormGrad(args: {
     dGamma: new Float64Array(innerSize),
     dBeta: new Float64Array(innerSize),
   };
+  backwardRows(geometry, a);
+
+  const paramShape = inputs.gamma.shape;
+  return [
+    backend.makeTensorInfo(inputs.x.shape, 'float32', a.dx),
+    backend.makeTensorInfo(paramShape, 'float32', Float32Array.from(a.dGamma)),
+    backend.makeTensorInfo(paramShape, 'float32', Float32Array.from(a.dBeta)),
+  ];
+}
+
+/**
+ * The backward over every group, in whatever arrays hold the data (the cpu
+ * backend's, or views of the wasm backend's heap).
+ */
+export function backwardRows(geometry: LayerNormGeometry, a: GradArrays): void {
+  const {outerSize, innerSize} = geometry;
   if (geometry.isTrailing) {
     for (let r = 0; r < outerSize; r++) {
       backwardContiguousRow(a, r, innerSize);
@@ -58,13 +74,6 @@ export function layerNormGrad(args: {
       backwardStridedRow(a, r, rowStarts[r], columnOffsets);
     }
   }
-
-  const paramShape = inputs.gamma.shape;
-  return [
-    backend.makeTensorInfo(inputs.x.shape, 'float32', a.dx),
-    backend.makeTensorInfo(paramShape, 'float32', Float32Array.from(a.dGamma)),
-    backend.makeTensorInfo(paramShape, 'float32', Float32Array.from(a.dBeta)),
-  ];
 }
 
 /**
@@ -81,7 +90,7 @@ function dxCoefficients(
 }
 
 /** Group r of a trailing-axes layout: the slice [r * n, (r + 1) * n). */
-export function backwardContiguousRow(a: GradArrays, r: number, n: number) {
+function backwardContiguousRow(a: GradArrays, r: number, n: number) {
   const {x, dy, gamma, dGamma, dBeta, dx} = a;
   const start = r * n;
   const mean = sumRange(x, start, n, 0) / n;
@@ -104,7 +113,7 @@ export function backwardContiguousRow(a: GradArrays, r: number, n: number) {
 }
 
 /** Group r of any other layout: element j at start + columnOffsets[j]. */
-export function backwardStridedRow(
+function backwardStridedRow(
     a: GradArrays, r: number, start: number, columnOffsets: Int32Array) {
   const {x, dy, gamma, dGamma, dBeta, dx} = a;
   const n = columnOffsets.length;

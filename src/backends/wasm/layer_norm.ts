@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
 import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
-import {groupOffsets, layerNormGeometry, statsShape} from '../../layer_norm_util';
-import {forwardContiguous, forwardStrided} from '../cpu/layer_norm';
+import {layerNormGeometry, statsShape} from '../../layer_norm_util';
+import {forwardRows} from '../cpu/layer_norm';
 import {runOnHeap} from './heap';
 import {simdKernels} from './simd_kernels';
 
@@ -47,15 +47,9 @@ export function layerNorm(args: {
     const yValues = heap.float32View(yAt, size);
     const meanValues = heap.float32View(meanAt, outerSize);
     const invStdValues = heap.float32View(invStdAt, outerSize);
-    if (geometry.isTrailing) {
-      forwardContiguous(
-          xValues, gammaValues, betaValues, yValues, meanValues, invStdValues,
-          innerSize, epsilon);
-    } else {
-      forwardStrided(
-          xValues, gammaValues, betaValues, yValues, meanValues, invStdValues,
-          groupOffsets(geometry, false), groupOffsets(geometry, true), epsilon);
-    }
+    forwardRows(
+        geometry, xValues, gammaValues, betaValues, yValues, meanValues,
+        invStdValues, epsilon);
   });
   return outputs;
 }

@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
-import {groupOffsets, layerNormGeometry} from '../../layer_norm_util';
-import {backwardContiguousRow, backwardStridedRow, GradArrays} from '../cpu/layer_norm_grad';
+import {layerNormGeometry} from '../../layer_norm_util';
+import {backwardRows, GradArrays} from '../cpu/layer_norm_grad';
 import {FLOAT64_BYTES, runOnHeap} from './heap';
 import {simdKernels} from './simd_kernels';
 
@@ -56,17 +56,7 @@ export function layerNormGrad(args: {
       dGamma: new Float64Array(innerSize),
       dBeta: new Float64Array(innerSize),
     };
-    if (geometry.isTrailing) {
-      for (let r = 0; r < outerSize; r++) {
-        backwardContiguousRow(a, r, innerSize);
-      }
-    } else {
-      const rowStarts = groupOffsets(geometry, false);
-      const columnOffsets = groupOffsets(geometry, true);
-      for (let r = 0; r < outerSize; r++) {
-        backwardStridedRow(a, r, rowStarts[r], columnOffsets);
-      }
-    }
+    backwardRows(geometry, a);
     heap.float32View(dGammaAt, innerSize).set(a.dGamma);
     heap.float32View(dBetaAt, innerSize).set(a.dBeta);
   });
