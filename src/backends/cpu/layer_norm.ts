@@ -1,7 +1,7 @@
 /**
- * Fused forward LayerNorm for the `cpu` backend: per normalized group, one
- * pass for the mean and one for the squared deviations (two-pass, float64
- * accumulators), then one pass writing y. No full-size temporaries.
+ * Fused forward LayerNorm for the `cpu` backend: per normalized group, the
+ * statistics in float64 (one shifted pass on contiguous groups, two passes
+ * on strided ones), then one pass writing y. No full-size temporaries.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
