@@ -11,6 +11,7 @@ import {cpuKernelConfigs} from '../../src/backends/cpu/register_all_kernels';
 import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES} from '../conformance/cases';
 import {normalData} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
+import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -93,54 +94,8 @@ describe('composite forced on cpu', () => {
 });
 
 describe('model.fit through the composite', () => {
-  /** A small regression model around the LayerNorm layer; same seeds every call. */
-  function makeModel(): tf.Sequential {
-    const model = tf.sequential({layers: [
-      tf.layers.dense({units: 16, activation: 'tanh', inputShape: [6],
-                       kernelInitializer: tf.initializers.glorotUniform({seed: 7})}),
-      lib.layerNormLayer({name: 'norm'}),
-      tf.layers.dense({units: 1, kernelInitializer: tf.initializers.glorotUniform({seed: 8})}),
-    ]});
-    model.compile({optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError'});
-    return model;
-  }
-
-  async function train(forceComposite: boolean) {
-    tf.env().set(lib.FORCE_COMPOSITE_FLAG, forceComposite);
-    try {
-      const model = makeModel();
-      const xs = tf.tensor(normalData(64 * 6, 41), [64, 6]);
-      const ys = tf.tensor(normalData(64, 42), [64, 1]);
-      const history = await model.fit(xs, ys, {epochs: 4, batchSize: 16, shuffle: false});
-      const weights = model.getWeights().map(w => w.dataSync().slice());
-      tf.dispose([xs, ys]);
-      model.optimizer.dispose();
-      model.dispose();
-      return {losses: history.history.loss as number[], weights};
-    } finally {
-      tf.env().set(lib.FORCE_COMPOSITE_FLAG, false);
-    }
-  }
-
-  test('trains like the fused kernels: same losses and weights within 1e-4, no leaks', async () => {
-    const before = tf.memory().numTensors;
-    const viaKernels = await train(false);
-    const viaComposite = await train(true);
-    expect(tf.memory().numTensors).toBe(before);
-
-    const [first, last] = [viaComposite.losses[0], viaComposite.losses[3]];
-    expect(last).toBeLessThan(first);
-    // Both paths are float32; they differ by rounding only, which four epochs
-    // of SGD carry into the weights at the 1e-6 level.
-    const tolerance = 1e-4;
-    viaKernels.losses.forEach((loss, i) =>
-        expect(Math.abs(viaComposite.losses[i] - loss)).toBeLessThan(tolerance * Math.max(1, loss)));
-    viaKernels.weights.forEach((w, i) => {
-      const worst = Array.from(w).reduce(
-          (m, v, j) => Math.max(m, Math.abs(viaComposite.weights[i][j] - v)), 0);
-      expect(worst).toBeLessThan(tolerance);
-    });
-  });
+  test('trains like the fused kernels: same losses and weights within 1e-4, no leaks',
+       () => expectKernelsAndCompositeTrainAlike());
 });
 
 describe('cpu forward kernel with the composite backward', () => {

@@ -16,6 +16,7 @@ import {setWasmKernelImplementation, simdKernels, SimdKernels, WasmKernelImpleme
 import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
+import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
 
 const backend = () => tf.backend() as BackendWasm;
 
@@ -103,45 +104,8 @@ describe('composite forced on wasm', () => {
 });
 
 describe('model.fit on wasm', () => {
-  async function train(forceComposite: boolean) {
-    tf.env().set(lib.FORCE_COMPOSITE_FLAG, forceComposite);
-    try {
-      const model = tf.sequential({layers: [
-        tf.layers.dense({units: 16, activation: 'tanh', inputShape: [6],
-                         kernelInitializer: tf.initializers.glorotUniform({seed: 7})}),
-        lib.layerNormLayer({name: 'norm'}),
-        tf.layers.dense({units: 1, kernelInitializer: tf.initializers.glorotUniform({seed: 8})}),
-      ]});
-      model.compile({optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError'});
-      const xs = tf.tensor(normalData(64 * 6, 41), [64, 6]);
-      const ys = tf.tensor(normalData(64, 42), [64, 1]);
-      const history = await model.fit(xs, ys, {epochs: 4, batchSize: 16, shuffle: false});
-      const weights = model.getWeights().map(w => Array.from(w.dataSync()));
-      tf.dispose([xs, ys]);
-      model.optimizer.dispose();
-      model.dispose();
-      return {losses: history.history.loss as number[], weights};
-    } finally {
-      tf.env().set(lib.FORCE_COMPOSITE_FLAG, false);
-    }
-  }
-
-  test('the kernels and the composite train alike (losses, weights within 1e-4), no leaks', async () => {
-    const before = tf.memory().numTensors;
-    const viaKernels = await train(false);
-    const viaComposite = await train(true);
-    expect(tf.memory().numTensors).toBe(before);
-    for (const run of [viaKernels, viaComposite]) {
-      expect(run.losses[3]).toBeLessThan(run.losses[0]);
-    }
-    const tolerance = 1e-4;
-    viaKernels.losses.forEach((loss, i) =>
-        expect(Math.abs(viaComposite.losses[i] - loss)).toBeLessThan(tolerance * Math.max(1, loss)));
-    viaKernels.weights.forEach((w, i) => {
-      const worst = w.reduce((m, v, j) => Math.max(m, Math.abs(viaComposite.weights[i][j] - v)), 0);
-      expect(worst).toBeLessThan(tolerance);
-    });
-  });
+  test('the kernels and the composite train alike (losses, weights within 1e-4), no leaks',
+       () => expectKernelsAndCompositeTrainAlike());
 });
 
 describe('the WebAssembly kernels themselves', () => {
