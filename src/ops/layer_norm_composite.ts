@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {LayerNormAttrs} from '../kernel_names';
+import {paramShape, statsShape} from '../layer_norm_util';
 
 /**
  * TF.js flag that makes `layerNorm` run this composite even where the active
@@ -114,7 +115,7 @@ function forwardParts(
  */
 function shiftAndCenter(x: tf.Tensor, axis: number[]):
     {shift: tf.Tensor, shiftedMean: tf.Tensor, centered: tf.Tensor} {
-  const statShape = x.shape.map((d, i) => axis.includes(i) ? 1 : d);
+  const statShape = statsShape(x.shape, axis);
   // An empty group has no first element (its mean is 0 / 0 = NaN anyway).
   const first = x.size === 0 ? tf.zeros(statShape) :
                                tf.slice(x, x.shape.map(() => 0), statShape);
@@ -176,5 +177,5 @@ function broadcastParamShape(xShape: readonly number[], axis: number[]): number[
 }
 
 function groupSizeOf(xShape: readonly number[], axis: number[]): number {
-  return axis.reduce((n, a) => n * xShape[a], 1);
+  return tf.util.sizeFromShape(paramShape(xShape, axis));
 }

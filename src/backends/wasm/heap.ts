@@ -3,6 +3,7 @@
  * lives, typed-array views over it, and scratch space freed on every path.
  * No values go through JS arrays or `dataSync`.
  */
+import * as tf from '@tensorflow/tfjs';
 import type {DataType, TensorInfo} from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
@@ -54,7 +55,7 @@ export class KernelHeap {
     if (t.dtype === 'float32') {
       return this.address(t);
     }
-    const size = sizeOf(t.shape);
+    const size = tf.util.sizeFromShape(t.shape);
     const copy = this.allocate(size * FLOAT32_BYTES);
     this.float32View(copy, size).set(this.view(t.dtype, this.address(t), size));
     return copy;
@@ -101,10 +102,6 @@ export class KernelHeap {
     }
     this.scratch.length = 0;
   }
-}
-
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /**

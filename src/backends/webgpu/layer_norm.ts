@@ -16,7 +16,7 @@ import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_nam
 import {layerNormGeometry, statsShape} from '../../layer_norm_util';
 import {LayerNormNormalizeProgram} from './layer_norm_normalize_webgpu';
 import {LayerNormStatsProgram, RowStat} from './layer_norm_stats_webgpu';
-import {filled, flat, sizeOf, withShape} from './program_util';
+import {filled, flat, withShape} from './program_util';
 import {RowLayout} from './row_layout';
 import {rowWorkgroupSize} from './row_workgroup';
 import {RowStatProgram} from './row_stat_webgpu';
@@ -28,7 +28,7 @@ export function layerNorm(args: {
 }): tf.TensorInfo[] {
   const {inputs: {x, gamma, beta}, backend, attrs: {axis, epsilon}} = args;
   const statShape = statsShape(x.shape, axis);
-  if (sizeOf(x.shape) === 0) {
+  if (tf.util.sizeFromShape(x.shape) === 0) {
     // Nothing to dispatch; an empty group has mean 0/0 = NaN, as on cpu.
     return [
       backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0)),

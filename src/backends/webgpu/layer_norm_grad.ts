@@ -16,7 +16,7 @@ import {layerNormGeometry} from '../../layer_norm_util';
 import {LayerNormGradInputProgram} from './layer_norm_grad_input_webgpu';
 import {LayerNormGradRowProgram} from './layer_norm_grad_row_webgpu';
 import {LayerNormParamGradPartialProgram, ParamGrad, ParamGradSumProgram, rowsPerBlock} from './layer_norm_param_grad_webgpu';
-import {filled, flat, sizeOf, withShape} from './program_util';
+import {filled, flat, withShape} from './program_util';
 import {RowLayout} from './row_layout';
 import {rowWorkgroupSize} from './row_workgroup';
 
@@ -28,7 +28,7 @@ export function layerNormGrad(args: {
   const {inputs, backend, attrs: {axis}} = args;
   const {x, dy, gamma, invStd, dMean, dInvStd} = inputs;
   const paramShape = gamma.shape;
-  if (sizeOf(x.shape) === 0) {
+  if (tf.util.sizeFromShape(x.shape) === 0) {
     // No rows (sums of nothing: zeros) or empty rows (no parameters).
     return [
       backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0)),
