@@ -1,66 +1,37 @@
 /**
  * Saving and loading models to and from files in Node without tfjs-node:
- * `nodeFileSystem(path)` is a `tf.io.IOHandler` writing and reading the
- * files tfjs-node's `file://` handler does (`model.json` + `weights.bin`).
+ * `nodeFileSystem(path)` is a `tf.io.IOHandler` for a folder holding
+ * `model.json` and the weight files its manifest names.
  *
- * Node's `fs` is imported when a handler runs, never at module load, so the
- * browser bundles (which leave `fs` external) load and only this fails.
+ * Node's modules are imported when a handler runs, never at module load, so
+ * the browser bundles (which leave them external) load and only this fails.
  */
 import * as tf from '@tensorflow/tfjs';
 
-export const MODEL_JSON_FILE = 'model.json';
-export const WEIGHTS_BIN_FILE = 'weights.bin';
+import {isNode, MODEL_JSON_FILE, NodeModules, nodeModules, readRegularFile, readWeightFiles, saveModelFiles, WeightGroup} from './model_files';
 
-/** The parts of Node's `fs.promises` used here, typed so the build needs no Node typings. */
-interface NodeFs {
-  readFile(path: string): Promise<Uint8Array>;
-  writeFile(path: string, data: Uint8Array|string): Promise<void>;
-  mkdir(path: string, options: {recursive: true}): Promise<unknown>;
-  stat(path: string): Promise<{isDirectory(): boolean}>;
-}
+export {isNode, MODEL_JSON_FILE};
 
-export function isNode(): boolean {
-  const process = (globalThis as {process?: {versions?: {node?: string}}})
-                      .process;
-  return typeof process?.versions?.node === 'string';
-}
-
-async function nodeFs(): Promise<NodeFs> {
-  if (!isNode()) {
-    throw new Error(
-        'nodeFileSystem: saving and loading files needs Node.js (its fs ' +
-        'module); in a browser use tf.io.browserFiles, indexeddb:// or http');
-  }
-  // A non-literal specifier keeps bundlers from trying to resolve `fs`.
-  const specifier = 'fs';
-  const fs = await import(specifier) as {promises: NodeFs};
-  return fs.promises;
-}
-
-function joinPath(directory: string, file: string): string {
-  return directory === '' ? file : `${directory.replace(/[\\/]+$/, '')}/${file}`;
-}
-
-function directoryOf(file: string): string {
-  const cut = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
-  return cut < 0 ? '' : file.slice(0, cut + 1);
-}
-
-async function isDirectory(fs: NodeFs, path: string): Promise<boolean> {
+async function isDirectory(m: NodeModules, path: string): Promise<boolean> {
   try {
-    return (await fs.stat(path)).isDirectory();
+    return (await m.fs.stat(path)).isDirectory();
   } catch {
     return false;
   }
 }
 
+/** Loads retried when a concurrent save replaced the model mid-read. */
+const LOAD_ATTEMPTS = 3;
+
 /**
  * An IOHandler for files in Node.
  *
- * - `save`: `path` is a directory (created when missing); writes
- *   `path/model.json` and `path/weights.bin`, as tfjs-node's `file://` does.
- * - `load`: `path` is a model.json file, or a directory holding one; the
- *   weight files are read from the paths in its manifest, relative to it.
+ * - `save`: `path` is a folder (created when missing); publishes
+ *   `path/model.json` and one `path/weights.<id>.bin` atomically: a reader
+ *   sees the old model or the new one, and a failed save leaves the old one.
+ * - `load`: `path` is a model.json file, or a folder holding one; the weight
+ *   files its manifest names must lie inside that folder (symlinks resolved),
+ *   be regular files and hold the bytes the manifest declares.
  *
  * `tf.loadLayersModel(nodeFileSystem('dir/model.json'))`,
  * `model.save(nodeFileSystem('dir'))`.
@@ -73,87 +44,93 @@ export function nodeFileSystem(path: string): tf.io.IOHandler {
   }
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      const fs = await nodeFs();
+      const m = await nodeModules();
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new Error('nodeFileSystem: saving a binary model topology ' +
                         '(a GraphModel) is not supported; save a LayersModel');
       }
-      try {
-        await fs.mkdir(path, {recursive: true});
-      } catch (e) {
-        throw new Error(`nodeFileSystem: cannot create the directory '${
-            path}' to save to: ${(e as Error).message}`);
-      }
-      const weights = joinBuffers(artifacts.weightData);
-      const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as {},
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy,
-        weightsManifest: [{
-          paths: [WEIGHTS_BIN_FILE],
-          weights: artifacts.weightSpecs ?? [],
-        }],
-      };
-      for (const key of ['trainingConfig', 'signature', 'userDefinedMetadata',
-                         'modelInitializer', 'initializerSignature'] as
-           const) {
-        if (artifacts[key] != null) {
-          (modelJson as unknown as {[k: string]: unknown})[key] = artifacts[key];
+      const weights = new Uint8Array(joinBuffers(artifacts.weightData));
+      await saveModelFiles(m, path, weights, weightsFile => {
+        const modelJson: tf.io.ModelJSON = {
+          modelTopology: artifacts.modelTopology as {},
+          format: artifacts.format,
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy,
+          weightsManifest: [{
+            paths: [weightsFile],
+            weights: artifacts.weightSpecs ?? [],
+          }],
+        };
+        for (const key of ['trainingConfig', 'signature', 'userDefinedMetadata',
+                           'modelInitializer', 'initializerSignature'] as
+             const) {
+          if (artifacts[key] != null) {
+            (modelJson as unknown as {[k: string]: unknown})[key] =
+                artifacts[key];
+          }
         }
-      }
-      await fs.writeFile(
-          joinPath(path, MODEL_JSON_FILE), JSON.stringify(modelJson));
-      await fs.writeFile(
-          joinPath(path, WEIGHTS_BIN_FILE), new Uint8Array(weights));
+        return JSON.stringify(modelJson);
+      });
       return {modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts)};
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
-      const fs = await nodeFs();
-      const modelJsonPath = await isDirectory(fs, path) ?
-          joinPath(path, MODEL_JSON_FILE) :
+      const m = await nodeModules();
+      const modelJsonPath = await isDirectory(m, path) ?
+          m.path.join(path, MODEL_JSON_FILE) :
           path;
-      let text: string;
-      try {
-        text = new TextDecoder().decode(await fs.readFile(modelJsonPath));
-      } catch (e) {
-        throw new Error(`nodeFileSystem: cannot read the model file '${
-            modelJsonPath}': ${(e as Error).message}`);
-      }
-      let modelJson: tf.io.ModelJSON;
-      try {
-        modelJson = JSON.parse(text);
-      } catch (e) {
-        throw new Error(`nodeFileSystem: '${modelJsonPath}' is not valid ` +
-                        `JSON: ${(e as Error).message}`);
-      }
-      if (modelJson == null || typeof modelJson !== 'object' ||
-          modelJson.modelTopology == null) {
-        throw new Error(`nodeFileSystem: '${modelJsonPath}' has no ` +
-                        `modelTopology; it is not a TF.js model.json`);
-      }
-      const directory = directoryOf(modelJsonPath);
-      return tf.io.getModelArtifactsForJSON(modelJson, async manifest => {
-        const specs: tf.io.WeightsManifestEntry[] = [];
-        const buffers: Uint8Array[] = [];
-        for (const group of manifest) {
-          specs.push(...group.weights);
-          for (const file of group.paths) {
-            const weightsPath = joinPath(directory, file.replace(/^\.\//, ''));
-            try {
-              buffers.push(await fs.readFile(weightsPath));
-            } catch (e) {
-              throw new Error(`nodeFileSystem: cannot read the weights file '${
-                  weightsPath}' named in '${modelJsonPath}': ${
-                  (e as Error).message}`);
-            }
+      for (let attempt = 1;; attempt++) {
+        const text = await readModelJson(m, modelJsonPath);
+        const modelJson = parseModelJson(text, modelJsonPath);
+        let buffers: Uint8Array[];
+        try {
+          buffers = await readWeightFiles(
+              m, m.path.dirname(modelJsonPath),
+              (modelJson.weightsManifest ?? []) as WeightGroup[],
+              modelJsonPath);
+        } catch (e) {
+          // A save that replaced model.json since it was read removes the
+          // weights it named: read the new model instead.
+          if ((e as {code?: string}).code === 'ENOENT' &&
+              attempt < LOAD_ATTEMPTS &&
+              await readModelJson(m, modelJsonPath).catch(() => text) !==
+                  text) {
+            continue;
           }
+          throw e;
         }
-        return [specs, joinBuffers(buffers.map(toArrayBuffer))];
-      });
+        return tf.io.getModelArtifactsForJSON(modelJson, async manifest => [
+          manifest.flatMap(group => group.weights),
+          joinBuffers(buffers.map(toArrayBuffer)),
+        ]);
+      }
     },
   };
+}
+
+async function readModelJson(m: NodeModules, file: string): Promise<string> {
+  try {
+    return new TextDecoder().decode(await readRegularFile(m, file));
+  } catch (e) {
+    throw new Error(`nodeFileSystem: cannot read the model file '${file}': ${
+        (e as Error).message}`);
+  }
+}
+
+function parseModelJson(text: string, file: string): tf.io.ModelJSON {
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`nodeFileSystem: '${file}' is not valid ` +
+                    `JSON: ${(e as Error).message}`);
+  }
+  if (modelJson == null || typeof modelJson !== 'object' ||
+      modelJson.modelTopology == null) {
+    throw new Error(`nodeFileSystem: '${file}' has no ` +
+                    `modelTopology; it is not a TF.js model.json`);
+  }
+  return modelJson;
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

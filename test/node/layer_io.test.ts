@@ -38,18 +38,19 @@ test('in memory: tf.io.withSaveHandler / tf.io.fromMemory', async () => {
   loaded.dispose();
 });
 
-test('nodeFileSystem: model.json + weights.bin on disk, loaded from the file or its directory', async () => {
+test('nodeFileSystem: model.json + weights.<id>.bin on disk, loaded from the file or its directory', async () => {
   const model = smallModel();
   const dir = path.join(tempDir(), 'nested', 'model');  // created on save
   const result = await model.save(nodeFileSystem(dir));
   expect(result.modelArtifactsInfo.modelTopologyType).toBe('JSON');
-  expect(fs.readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
+  const files = fs.readdirSync(dir).sort();
+  expect(files).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]{16}\.bin$/)]);
   const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
   expect(json.format).toBe('layers-model');
-  expect(json.weightsManifest).toEqual([{paths: ['weights.bin'], weights: expect.any(Array)}]);
+  expect(json.weightsManifest).toEqual([{paths: [files[1]], weights: expect.any(Array)}]);
   const weightBytes = json.weightsManifest[0].weights
       .reduce((n: number, w: {shape: number[]}) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-  expect(fs.statSync(path.join(dir, 'weights.bin')).size).toBe(weightBytes);
+  expect(fs.statSync(path.join(dir, files[1])).size).toBe(weightBytes);
   for (const source of [path.join(dir, 'model.json'), dir]) {
     const loaded = await tf.loadLayersModel(nodeFileSystem(source));
     expect(loaded.getLayer('norm').getConfig()).toEqual(model.getLayer('norm').getConfig());
@@ -97,9 +98,10 @@ describe('clear errors', () => {
 
     const model = smallModel();
     await model.save(nodeFileSystem(dir));
-    fs.unlinkSync(path.join(dir, 'weights.bin'));
+    const weightsFile = fs.readdirSync(dir).find(f => f.startsWith('weights.'))!;
+    fs.unlinkSync(path.join(dir, weightsFile));
     await expect(tf.loadLayersModel(nodeFileSystem(dir)))
-        .rejects.toThrow(/cannot read the weights file '.*weights.bin' named in '.*model.json'/);
+        .rejects.toThrow(/'.*model.json' names the weights file '.*weights\.[0-9a-f]{16}\.bin', which cannot be read: ENOENT/);
     model.dispose();
   });
 
@@ -107,7 +109,7 @@ describe('clear errors', () => {
     const file = path.join(tempDir(), 'taken');
     fs.writeFileSync(file, 'x');
     const model = smallModel();
-    await expect(model.save(nodeFileSystem(file))).rejects.toThrow(/cannot create the directory '.*taken' to save to/);
+    await expect(model.save(nodeFileSystem(file))).rejects.toThrow(/saving the model to '.*taken' failed: cannot create the folder '.*taken': EEXIST/);
     model.dispose();
     expect(() => nodeFileSystem('')).toThrow(/path must be a non-empty string/);
     expect(() => nodeFileSystem(3 as unknown as string)).toThrow(/path must be a non-empty string.*got 3/);
