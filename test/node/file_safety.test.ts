@@ -1,0 +1,263 @@
+/**
+ * Loading never reads outside the model's folder: weight paths that climb
+ * out, absolute paths, symlinks leading out, FIFOs and directories, and
+ * weight files of the wrong size are refused with the path named, through
+ * `nodeFileSystem` and `file://` alike. Saves publish a whole model or
+ * nothing: every step's failure leaves the old model and no temporary file,
+ * and concurrent saves end with one whole model. cpu.
+ */
+import {execFileSync} from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import * as tf from '@tensorflow/tfjs';
+
+import {layerNormLayer, nodeFileSystem} from '../../src';
+import {normalData} from '../conformance/reference';
+import {predictData, removeTempDirs, tempDir} from './layer_helpers';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+afterEach(() => jest.restoreAllMocks());
+afterAll(removeTempDirs);
+
+function smallModel(seed: number, epsilon = 1e-5) {
+  return tf.sequential({layers: [
+    tf.layers.dense({units: 6, inputShape: [4], name: 'hidden',
+                     kernelInitializer: tf.initializers.glorotUniform({seed})}),
+    layerNormLayer({name: 'norm', epsilon,
+                    gammaInitializer: {className: 'RandomNormal', config: {mean: 1, stddev: 0.3, seed: seed + 1}},
+                    betaInitializer: {className: 'RandomUniform', config: {minval: -0.5, maxval: 0.5, seed: seed + 2}}}),
+  ]});
+}
+
+const x = () => tf.tensor(normalData(12, 3, 1.5), [3, 4]);
+
+/** A saved model in a fresh folder; returns the folder and its model.json (parsed). */
+async function savedModel() {
+  const dir = path.join(tempDir(), 'model');
+  const model = smallModel(10);
+  await model.save(nodeFileSystem(dir));
+  model.dispose();
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  return {dir, json, weightsFile: json.weightsManifest[0].paths[0] as string};
+}
+
+function writeJson(dir: string, json: unknown) {
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+}
+
+function withPaths(json: {weightsManifest: Array<{paths: string[]}>}, paths: string[]) {
+  return {...json, weightsManifest: [{...json.weightsManifest[0], paths}]};
+}
+
+/** Both ways in: the handler and the file:// router. */
+const LOADERS: Array<[string, (dir: string) => Promise<tf.LayersModel>]> = [
+  ['nodeFileSystem', dir => tf.loadLayersModel(nodeFileSystem(dir))],
+  ['file://', dir => tf.loadLayersModel(`file://${dir}/model.json`)],
+];
+
+describe.each(LOADERS)('loading through %s refuses', (_name, load) => {
+  test('a weight path climbing out of the folder (../../etc/passwd)', async () => {
+    const {dir, json} = await savedModel();
+    const climb = '../'.repeat(dir.split('/').length) + 'etc/passwd';
+    writeJson(dir, withPaths(json, [climb]));
+    await expect(load(dir)).rejects.toThrow(
+        /names the weights file '.*etc\/passwd', which resolves to '\/etc\/passwd', outside the model's folder/);
+  });
+
+  test('a path into a sibling folder', async () => {
+    const {dir, json, weightsFile} = await savedModel();
+    const sibling = path.join(path.dirname(dir), 'sibling');
+    fs.mkdirSync(sibling);
+    fs.copyFileSync(path.join(dir, weightsFile), path.join(sibling, weightsFile));
+    writeJson(dir, withPaths(json, [`../sibling/${weightsFile}`]));
+    await expect(load(dir)).rejects.toThrow(/sibling.*outside the model's folder/);
+  });
+
+  test('an absolute weight path', async () => {
+    const {dir, json} = await savedModel();
+    writeJson(dir, withPaths(json, ['/etc/passwd']));
+    await expect(load(dir)).rejects.toThrow(
+        /names the weights file '\/etc\/passwd': weight paths must be relative to the model's folder/);
+  });
+
+  test('a symlink inside the folder that leads out of it', async () => {
+    const {dir, json, weightsFile} = await savedModel();
+    // Same size as the real weights, so only the location check can stop it.
+    const outside = path.join(path.dirname(dir), 'secret.bin');
+    fs.copyFileSync(path.join(dir, weightsFile), outside);
+    fs.symlinkSync(outside, path.join(dir, 'link.bin'));
+    writeJson(dir, withPaths(json, ['link.bin']));
+    await expect(load(dir)).rejects.toThrow(
+        /names the weights file '.*link.bin', which resolves to '.*secret.bin', outside the model's folder/);
+    // A symlinked folder on the way out, too.
+    fs.symlinkSync(path.dirname(dir), path.join(dir, 'up'));
+    writeJson(dir, withPaths(json, ['up/secret.bin']));
+    await expect(load(dir)).rejects.toThrow(/up\/secret.bin', which resolves to '.*secret.bin', outside/);
+  });
+
+  test('a FIFO (without hanging), a directory', async () => {
+    const {dir, json} = await savedModel();
+    execFileSync('mkfifo', [path.join(dir, 'pipe.bin')]);
+    writeJson(dir, withPaths(json, ['pipe.bin']));
+    await expect(load(dir)).rejects.toThrow(
+        /names the weights file '.*pipe.bin', which cannot be read: not a regular file \(a device, FIFO or socket\)/);
+    fs.mkdirSync(path.join(dir, 'sub'));
+    writeJson(dir, withPaths(json, ['sub']));
+    await expect(load(dir)).rejects.toThrow(/weights file '.*sub', which cannot be read: not a regular file \(a directory\)/);
+    writeJson(dir, withPaths(json, ['.']));
+    await expect(load(dir)).rejects.toThrow(/outside the model's folder/);
+  });
+
+  test('weight files shorter or longer than the manifest declares', async () => {
+    const {dir, weightsFile} = await savedModel();
+    const file = path.join(dir, weightsFile);
+    const bytes = fs.readFileSync(file);
+    const declared = (4 * 6 + 6 + 6 + 6) * 4;
+    expect(bytes.length).toBe(declared);
+    fs.writeFileSync(file, bytes.subarray(0, declared - 4));
+    await expect(load(dir)).rejects.toThrow(new RegExp(
+        `the weights file '.*${weightsFile}' holds ${declared - 4} bytes, but its manifest declares ${declared} bytes`));
+    fs.writeFileSync(file, Buffer.concat([bytes, Buffer.from('extra')]));
+    await expect(load(dir)).rejects.toThrow(new RegExp(`holds ${declared + 5} bytes, but its manifest declares ${declared}`));
+  });
+
+  test('a model.json that is a FIFO or a directory', async () => {
+    const dir = tempDir();
+    execFileSync('mkfifo', [path.join(dir, 'model.json')]);
+    await expect(load(dir)).rejects.toThrow(
+        /cannot read the model file '.*model.json': not a regular file \(a device, FIFO or socket\)/);
+    const dir2 = tempDir();
+    fs.mkdirSync(path.join(dir2, 'model.json'));
+    await expect(load(dir2)).rejects.toThrow(
+        /cannot read the model file '.*model.json': not a regular file \(a directory\)/);
+  });
+});
+
+test('what stays allowed: a symlink within the folder, sharded groups in a subfolder, a symlinked model folder', async () => {
+  const {dir, json, weightsFile} = await savedModel();
+  const expected = predictData(await tf.loadLayersModel(nodeFileSystem(dir)), x());
+  const bytes = fs.readFileSync(path.join(dir, weightsFile));
+  fs.mkdirSync(path.join(dir, 'shards'));
+  fs.writeFileSync(path.join(dir, 'shards', 'a.bin'), bytes.subarray(0, 40));
+  fs.writeFileSync(path.join(dir, 'shards', 'b.bin'), bytes.subarray(40));
+  fs.symlinkSync('shards/b.bin', path.join(dir, 'b-link.bin'));
+  writeJson(dir, withPaths(json, ['./shards/a.bin', 'b-link.bin']));
+  const linkedFolder = path.join(path.dirname(dir), 'linked');
+  fs.symlinkSync(dir, linkedFolder);
+  for (const source of [dir, linkedFolder]) {
+    const model = await tf.loadLayersModel(nodeFileSystem(source));
+    expect(predictData(model, x())).toEqual(expected);
+    model.dispose();
+  }
+  // Shards whose sizes add up wrong name every file of the group.
+  fs.writeFileSync(path.join(dir, 'shards', 'a.bin'), bytes.subarray(0, 36));
+  await expect(tf.loadLayersModel(nodeFileSystem(dir))).rejects.toThrow(
+      /the weights files '.*shards\/a.bin', '.*shards\/b.bin' hold 164 bytes, but its manifest declares 168/);
+});
+
+test('a weights.bin saved by earlier versions (and tfjs-node) still loads; saving over it replaces it', async () => {
+  const {dir, json, weightsFile} = await savedModel();
+  const expected = predictData(await tf.loadLayersModel(nodeFileSystem(dir)), x());
+  fs.renameSync(path.join(dir, weightsFile), path.join(dir, 'weights.bin'));
+  writeJson(dir, withPaths(json, ['weights.bin']));
+  const model = await tf.loadLayersModel(nodeFileSystem(dir));
+  expect(predictData(model, x())).toEqual(expected);
+  await model.save(nodeFileSystem(dir));
+  expect(fs.readdirSync(dir).sort()).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]{16}\.bin$/)]);
+  model.dispose();
+});
+
+// ------------------------------------------------------------------ saves
+
+/** The folder's model: its model.json text and the bytes of the weights it names. */
+function snapshot(dir: string) {
+  const text = fs.readFileSync(path.join(dir, 'model.json'), 'utf8');
+  const file = JSON.parse(text).weightsManifest[0].paths[0];
+  return {text, weights: fs.readFileSync(path.join(dir, file)), files: fs.readdirSync(dir).sort()};
+}
+
+/**
+ * Every filesystem call a save makes, in order, recorded by spying on
+ * fs.promises (the module the handler imports); `failAt` makes that call
+ * (0-based) reject with an EACCES error instead.
+ */
+function spyOnSave(failAt: number) {
+  const calls: string[] = [];
+  const methods = ['mkdir', 'open', 'rename'] as const;
+  for (const method of methods) {
+    const original = fs.promises[method].bind(fs.promises) as (...args: unknown[]) => Promise<unknown>;
+    jest.spyOn(fs.promises, method as 'open').mockImplementation(((...args: unknown[]) => {
+      const index = calls.length;
+      calls.push(`${method} ${path.basename(String(args[method === 'rename' ? 1 : 0]))}`);
+      if (index === failAt) {
+        return Promise.reject(Object.assign(new Error(`EACCES: permission denied, ${method} '${args[0]}'`),
+                                            {code: 'EACCES'}));
+      }
+      return original(...args);
+    }) as never);
+  }
+  return calls;
+}
+
+test('a save failing at any step keeps the old model, leaves no temporary file, and names the step and path', async () => {
+  const {dir} = await savedModel();
+  const old = snapshot(dir);
+  const model = smallModel(20, 1e-3);
+  // The calls of one successful save (the sweep reads with open too).
+  const calls = spyOnSave(-1);
+  await model.save(nodeFileSystem(path.join(tempDir(), 'probe')));
+  jest.restoreAllMocks();
+  const saveCalls = calls.slice(0, calls.indexOf('rename model.json') + 1);
+  expect(saveCalls).toEqual([
+    'mkdir probe', 'open ' + saveCalls[1].slice(5), expect.stringMatching(/^open \.weights\.[0-9a-f]{16}\.bin\.\d+\.[0-9a-f]{8}\.tmp$/),
+    expect.stringMatching(/^rename weights\.[0-9a-f]{16}\.bin$/), expect.stringMatching(/^open \.model\.json\.\d+\.[0-9a-f]{8}\.tmp$/),
+    'rename model.json',
+  ]);
+  expect(saveCalls[1]).toMatch(/^open \.pending\.weights\.[0-9a-f]{16}\.bin\.\d+$/);
+  const steps = [
+    /cannot create the folder '.*model': EACCES/,
+    /cannot mark the save as pending '.*\.pending\.weights\.[0-9a-f]{16}\.bin\.\d+': EACCES/,
+    /cannot write the weights '.*\.weights\.[0-9a-f]{16}\.bin\.\d+\.[0-9a-f]{8}\.tmp': EACCES/,
+    /cannot publish the weights \(rename\) '.*weights\.[0-9a-f]{16}\.bin': EACCES/,
+    /cannot write model.json '.*\.model\.json\.\d+\.[0-9a-f]{8}\.tmp': EACCES/,
+    /cannot publish model.json \(rename\) '.*model\.json': EACCES/,
+  ];
+  for (const [failAt, step] of steps.entries()) {
+    spyOnSave(failAt);
+    await expect(model.save(nodeFileSystem(dir))).rejects.toThrow(new RegExp(
+        `^nodeFileSystem: saving the model to '.*model' failed: ${step.source}`));
+    jest.restoreAllMocks();
+    expect(snapshot(dir)).toEqual(old);
+    const loaded = await tf.loadLayersModel(nodeFileSystem(dir));
+    expect(loaded.getLayer('norm').getConfig().epsilon).toBe(1e-5);
+    loaded.dispose();
+  }
+  // And then a save that succeeds replaces it whole.
+  await model.save(nodeFileSystem(dir));
+  const loaded = await tf.loadLayersModel(nodeFileSystem(dir));
+  expect(predictData(loaded, x())).toEqual(predictData(model, x()));
+  expect(snapshot(dir).files).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]{16}\.bin$/)]);
+  model.dispose();
+  loaded.dispose();
+});
+
+test('concurrent saves of different models into one folder end with one whole model', async () => {
+  const dir = path.join(tempDir(), 'model');
+  const models = [smallModel(30, 1e-5), smallModel(40, 1e-3), smallModel(50, 1e-2)];
+  const outputs = models.map(m => predictData(m, x()));
+  for (let round = 0; round < 10; round++) {
+    await Promise.all(models.map(m => m.save(nodeFileSystem(dir))));
+    const loaded = await tf.loadLayersModel(nodeFileSystem(dir));
+    const epsilon = loaded.getLayer('norm').getConfig().epsilon;
+    const which = [1e-5, 1e-3, 1e-2].indexOf(epsilon as number);
+    expect(which).toBeGreaterThanOrEqual(0);
+    // Its weights are that model's, not another's.
+    expect(predictData(loaded, x())).toEqual(outputs[which]);
+    loaded.dispose();
+    expect(fs.readdirSync(dir).sort()).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]{16}\.bin$/)]);
+  }
+  models.forEach(m => m.dispose());
+});
