@@ -58,6 +58,9 @@ export function kerasCompatible(handler: tf.io.IOHandler): tf.io.IOHandler {
   return wrapped;
 }
 
+/** Keys the plain loader refuses too (as unknown layer arguments or by TF.js). */
+const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
+
 function isObject(value: Json): value is JsonObject {
   return value != null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -75,6 +78,11 @@ function convert(value: Json, key: string): Json {
   }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.includes(k)) {
+      // Assigned below it would set `out`'s prototype (and vanish) instead.
+      throw new Error(`Keras model config: the key '${k}' (in the object ${
+          key === '' ? 'at the top' : `under '${key}'`}) is not allowed`);
+    }
     if (k === 'inbound_nodes' && Array.isArray(v)) {
       const layerName = String(value['name'] ?? '?');
       out[k] = v.map(node => legacyNode(node, layerName));

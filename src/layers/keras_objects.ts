@@ -110,7 +110,55 @@ function resolve<T>(
   if (!(result instanceof what.base)) {
     throw fail(`got ${describe(value)}, which is not ${what.noun}`);
   }
+  checkConfigValues(result as tf.serialization.Serializable, argName, owner);
   return result as T;
+}
+
+const isFiniteNumber = (v: unknown): v is number =>
+    typeof v === 'number' && Number.isFinite(v);
+const isInteger = (v: unknown) => typeof v === 'number' && Number.isInteger(v);
+
+/** What each numeric config entry of TF.js's initializers, regularizers and constraints must hold. */
+const CONFIG_VALUE_RULES: {[key: string]: [string, (v: unknown) => boolean]} = {
+  l1: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
+  l2: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
+  stddev: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
+  scale: ['a finite number > 0', v => isFiniteNumber(v) && v > 0],
+  maxValue: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
+  minValue: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
+  rate: ['a number in [0, 1]', v => isFiniteNumber(v) && v >= 0 && v <= 1],
+  mean: ['a finite number', isFiniteNumber],
+  minval: ['a finite number', isFiniteNumber],
+  maxval: ['a finite number', isFiniteNumber],
+  value: ['a finite number', isFiniteNumber],
+  gain: ['a finite number', isFiniteNumber],
+  seed: ['an integer or null', v => v == null || isInteger(v)],
+  axis: ['an integer or a list of integers',
+         v => isInteger(v) || (Array.isArray(v) && v.every(isInteger))],
+  mode: ['a string', v => typeof v === 'string'],
+  distribution: ['a string', v => typeof v === 'string'],
+};
+
+/**
+ * TF.js builds these objects from any config values and fails only when
+ * they are used (or, with `l2: -5`, trains on a negative penalty): check the
+ * values the object holds, whichever way it was given.
+ */
+function checkConfigValues(
+    object: tf.serialization.Serializable, argName: string, owner: string) {
+  const config = object.getConfig();
+  for (const [key, value] of Object.entries(config)) {
+    const rule = CONFIG_VALUE_RULES[key];
+    if (rule != null && !rule[1](value)) {
+      throw new Error(`${owner}: ${argName} (${object.getClassName()}): ${
+          key} must be ${rule[0]}; got ${describe(value)}`);
+    }
+  }
+  const [lower, upper] = [config['minval'], config['maxval']];
+  if (isFiniteNumber(lower) && isFiniteNumber(upper) && lower > upper) {
+    throw new Error(`${owner}: ${argName} (${object.getClassName()}): minval ` +
+                    `must not exceed maxval; got ${lower} > ${upper}`);
+  }
 }
 
 function isSerialized(value: unknown): value is SerializedKerasObject {
