@@ -28,7 +28,7 @@ type JsonObject = {[key: string]: Json};
  * comes back unchanged. Returns a new object; the argument is not modified.
  */
 export function normalizeKerasTopology<T>(topology: T): T {
-  return convert(topology as unknown as Json, '') as unknown as T;
+  return convert(topology as unknown as Json, '', '') as unknown as T;
 }
 
 /**
@@ -65,9 +65,10 @@ function isObject(value: Json): value is JsonObject {
   return value != null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function convert(value: Json, key: string): Json {
+/** `where`: the path to `value` in the topology, for messages. */
+function convert(value: Json, key: string, where: string): Json {
   if (Array.isArray(value)) {
-    return value.map(item => convert(item, key));
+    return value.map((item, i) => convert(item, key, `${where}[${i}]`));
   }
   if (!isObject(value)) {
     return value;
@@ -78,18 +79,19 @@ function convert(value: Json, key: string): Json {
   }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(value)) {
+    const here = where === '' ? k : `${where}.${k}`;
     if (FORBIDDEN_KEYS.includes(k)) {
       // Assigned below it would set `out`'s prototype (and vanish) instead.
-      throw new Error(`Keras model config: the key '${k}' (in the object ${
-          key === '' ? 'at the top' : `under '${key}'`}) is not allowed`);
+      throw new Error(`Keras model config: the key '${k}' at '${
+          where === '' ? '(top)' : where}' is not allowed`);
     }
     if (k === 'inbound_nodes' && Array.isArray(v)) {
       const layerName = String(value['name'] ?? '?');
-      out[k] = v.map(node => legacyNode(node, layerName));
+      out[k] = v.map((node, i) => legacyNode(node, layerName, `${here}[${i}]`));
     } else if ((k === 'input_layers' || k === 'output_layers') && v != null) {
       out[k] = tensorList(v, k);
     } else {
-      out[k] = convert(v, k);
+      out[k] = convert(v, k, here);
     }
   }
   const config = out['config'];
@@ -123,7 +125,7 @@ function tensorList(value: Json, key: string): Json {
 }
 
 /** A Keras 3 node `{args, kwargs}` as a Keras 2 node `[[layer, node, tensor, kwargs], ...]`. */
-function legacyNode(node: Json, layerName: string): Json {
+function legacyNode(node: Json, layerName: string, where: string): Json {
   if (!isObject(node)) {
     return node;  // already the Keras 2 form (or invalid: TF.js will say)
   }
@@ -141,7 +143,8 @@ function legacyNode(node: Json, layerName: string): Json {
     throw new Error(`Keras model config: an inbound node of layer '${
         layerName}' names no input tensor: ${JSON.stringify(node)}`);
   }
-  return histories.map(h => [...(h as Json[]), convert(kwargs, 'kwargs')]);
+  return histories.map(
+      h => [...(h as Json[]), convert(kwargs, 'kwargs', `${where}.kwargs`)]);
 }
 
 function collectTensors(value: Json, out: Json[]): void {

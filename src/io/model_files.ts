@@ -46,6 +46,7 @@ export interface NodeModules {
     join(...parts: string[]): string;
     dirname(p: string): string;
     relative(from: string, to: string): string;
+    resolve(...parts: string[]): string;
     isAbsolute(p: string): boolean;
     sep: string;
   };
@@ -230,6 +231,19 @@ async function weightPath(
     throw new Error(`${where} names the weights file '${
         name}': weight paths must be relative to the model's folder`);
   }
+  const outside = (resolved: string, base: string) => {
+    const relative = m.path.relative(base, resolved);
+    return relative === '' || relative === '..' ||
+        relative.startsWith(`..${m.path.sep}`) || m.path.isAbsolute(relative);
+  };
+  const refuse = (resolved: string) => new Error(
+      `${where} names the weights file '${joined}', which resolves to '${
+          resolved}', outside the model's folder '${
+          root}'; weights are only read from inside it`);
+  // Checked before touching the file: no hint of what exists outside.
+  if (outside(m.path.resolve(joined), m.path.resolve(directory))) {
+    throw refuse(m.path.resolve(joined));
+  }
   let real: string;
   try {
     real = await m.fs.realpath(joined);
@@ -239,12 +253,8 @@ async function weightPath(
     (error as {code?: string}).code = code(e);
     throw error;
   }
-  const relative = m.path.relative(root, real);
-  if (relative === '' || relative === '..' ||
-      relative.startsWith(`..${m.path.sep}`) || m.path.isAbsolute(relative)) {
-    throw new Error(`${where} names the weights file '${joined}', which ` +
-                    `resolves to '${real}', outside the model's folder '${
-                        root}'; weights are only read from inside it`);
+  if (outside(real, root)) {
+    throw refuse(real);
   }
   return real;
 }

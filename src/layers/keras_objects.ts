@@ -111,6 +111,15 @@ function resolve<T>(
     throw fail(`got ${describe(value)}, which is not ${what.noun}`);
   }
   checkConfigValues(result as tf.serialization.Serializable, argName, owner);
+  if (isSerialized(value)) {
+    // Keys the object does not read ('__proto__' among them) would vanish.
+    const known = Object.keys((result as tf.serialization.Serializable).getConfig());
+    const unknown = Object.keys(value.config ?? {}).filter(k => !known.includes(k));
+    if (unknown.length > 0) {
+      throw fail(`got className '${value.className}' with unknown config key '${
+          unknown[0]}' (it reads ${known.join(', ') || 'none'})`);
+    }
+  }
   return result as T;
 }
 
