@@ -1,0 +1,134 @@
+/**
+ * Forward LayerNorm for tfjs-node's `tensorflow` backend, in TensorFlow ops.
+ * Routes (`setTensorflowKernelRoute`, for comparisons; bench/tensorflow.ts):
+ *  - 'checked' (default): mean and variance straight from x, then a host
+ *    check of the per-group stats; groups whose float32 mean would cost xhat
+ *    accuracy (|mean| * invStd > 16) or that are (near-)constant rerun as
+ *    'nativeOps'. gamma/beta go through one FusedBatchNormV3 (inference,
+ *    NHWC, gamma per column) where the layout allows.
+ *  - 'nativeOps': the composite in native ops, groups shifted by their first
+ *    element before the two-pass statistics.
+ *  - 'fusedBatchNorm': FusedBatchNormV3 in training mode on the shifted x as
+ *    NCHW [1, groups, groupLength, 1] (what tf-keras does), gamma/beta after.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
+import {statsShape} from '../../layer_norm_util';
+import {layerNormComposite} from '../../ops/layer_norm_composite';
+import {FoldedLayout, foldedLayout, NativeOps, TensorflowBackend} from './native_ops_impl';
+
+export type TensorflowKernelRoute = 'checked'|'nativeOps'|'fusedBatchNorm';
+const ROUTES: TensorflowKernelRoute[] = ['checked', 'nativeOps', 'fusedBatchNorm'];
+let route: TensorflowKernelRoute = 'checked';
+
+export function setTensorflowKernelRoute(r: TensorflowKernelRoute): void {
+  if (!ROUTES.includes(r)) {
+    throw new Error(`setTensorflowKernelRoute: route must be one of ${ROUTES.join(', ')}; got ${String(r)}`);
+  }
+  route = r;
+}
+
+export function tensorflowKernelRoute(): TensorflowKernelRoute {
+  return route;
+}
+
+/** xhat is off by up to |mean| * invStd * 2^-24 when x - mean is taken in float32: at most 1e-6 here. */
+export const MEAN_OVER_SPREAD_BOUND = 16;
+
+/** Normalized and feature axes; featureAxes defaults to the normalized axes. */
+export function layoutOf(xShape: readonly number[], attrs: {axis: number[], featureAxes?: number[]}) {
+  return foldedLayout(xShape, attrs.axis, attrs.featureAxes ?? attrs.axis);
+}
+
+/**
+ * True when every group's mean is small against its spread and the group is
+ * not (near-)constant, so that xhat = (x - mean) * invStd is accurate and a
+ * constant group gets no rounding residue.
+ */
+export function checkedStatsHold(mean: tf.Tensor, variance: tf.Tensor|null, invStd: tf.Tensor): boolean {
+  const m = mean.dataSync(), s = invStd.dataSync(), v = variance == null ? null : variance.dataSync();
+  for (let i = 0; i < m.length; i++) {
+    if (!(Math.abs(m[i]) * s[i] <= MEAN_OVER_SPREAD_BOUND)) return false;
+    if (v != null && m[i] !== 0 && !(v[i] > (m[i] * 2 ** -20) ** 2)) return false;
+  }
+  return true;
+}
+
+/** Each group's first element (0 where it is not finite) and x minus it. */
+export function shiftByFirst(ops: NativeOps, x: tf.Tensor, layout: FoldedLayout) {
+  const first = ops.slice(x, layout.shape.map(() => 0), layout.statsShape);
+  const shift = ops.finiteOrZero(first);
+  return {shift, shifted: ops.sub(x, shift)};
+}
+
+/** y = xhat * gamma + beta; one FusedBatchNormV3 (inference, NHWC) when gamma runs along the columns. */
+function affine(ops: NativeOps, xhat: tf.Tensor, gamma: tf.TensorInfo, beta: tf.TensorInfo,
+                layout: FoldedLayout, useBatchNorm: boolean): tf.Tensor {
+  if (useBatchNorm && layout.rowsWithColumnParams) {
+    const n = layout.groupLength;
+    const [y] = ops.fusedBatchNorm(
+        ops.reshape(xhat, [1, 1, layout.groupCount, n]), ops.reshape(gamma, [n]), ops.reshape(beta, [n]),
+        tf.zeros([n]), tf.ones([n]), 0, 'NHWC', false);
+    return y;
+  }
+  return ops.add(ops.mul(xhat, ops.reshape(gamma, layout.paramShape)), ops.reshape(beta, layout.paramShape));
+}
+
+function forward(ops: NativeOps, x: tf.Tensor, gamma: tf.TensorInfo, beta: tf.TensorInfo,
+                 layout: FoldedLayout, epsilon: number): tf.Tensor[] {
+  const {axes} = layout;
+  const eps = ops.scalar(epsilon);
+  if (route === 'checked') {
+    const mean = ops.mean(x, axes);
+    const variance = ops.mean(ops.squaredDifference(x, mean), axes);
+    const invStd = ops.rsqrt(ops.add(variance, eps));
+    if (checkedStatsHold(mean, variance, invStd)) {
+      const y = affine(ops, ops.mul(ops.sub(x, mean), invStd), gamma, beta, layout, true);
+      return [y, mean, invStd];
+    }
+  }
+  const {shift, shifted} = shiftByFirst(ops, x, layout);
+  if (route === 'fusedBatchNorm' && layout.rowsWithColumnParams) {
+    const {groupCount: g, groupLength: n} = layout;
+    const [xhat, batchMean, batchVariance] = ops.fusedBatchNorm(
+        ops.reshape(shifted, [1, g, n, 1]), tf.ones([g]), tf.zeros([g]), tf.zeros([0]), tf.zeros([0]),
+        epsilon, 'NCHW', true);
+    // The batch variance is Bessel-corrected: n / max(n - 1, 1) times the biased one.
+    const variance = ops.mul(batchVariance, ops.scalar(Math.max(n - 1, 1) / n));
+    const invStd = ops.rsqrt(ops.add(ops.reshape(variance, layout.statsShape), eps));
+    const y = affine(ops, ops.reshape(xhat, layout.shape), gamma, beta, layout, false);
+    return [y, ops.add(shift, ops.reshape(batchMean, layout.statsShape)), invStd];
+  }
+  const shiftedMean = ops.mean(shifted, axes);
+  const centered = ops.sub(shifted, shiftedMean);
+  const invStd = ops.rsqrt(ops.add(ops.mean(ops.square(centered), axes), eps));
+  const y = affine(ops, ops.mul(centered, invStd), gamma, beta, layout, route === 'checked');
+  return [y, ops.add(shift, shiftedMean), invStd];
+}
+
+export function layerNorm(args: {
+  inputs: LayerNormInputs,
+  backend: TensorflowBackend,
+  attrs: LayerNormAttrs & {featureAxes?: number[]},
+}): tf.TensorInfo[] {
+  const {inputs: {x, gamma, beta}, backend, attrs} = args;
+  const outStatsShape = statsShape(x.shape, attrs.axis);
+  return tf.tidy(() => {
+    const ops = new NativeOps(backend);
+    if (tf.util.sizeFromShape(x.shape) === 0) {
+      return layerNormComposite(ops.toFloat(x), ops.toFloat(gamma), ops.toFloat(beta), attrs);
+    }
+    const layout = layoutOf(x.shape, attrs);
+    const [y, mean, invStd] = forward(
+        ops, ops.reshape(ops.toFloat(x), layout.shape), ops.toFloat(gamma), ops.toFloat(beta), layout,
+        attrs.epsilon);
+    return [ops.reshape(y, x.shape), ops.reshape(mean, outStatsShape), ops.reshape(invStd, outStatsShape)];
+  });
+}
+
+export const layerNormConfig: tf.KernelConfig = {
+  kernelName: LayerNormKernel,
+  backendName: 'tensorflow',
+  kernelFunc: layerNorm as unknown as tf.KernelFunc,
+};
