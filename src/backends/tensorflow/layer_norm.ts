@@ -46,8 +46,10 @@ export function layoutOf(xShape: readonly number[], attrs: {axis: number[], feat
  * not (near-)constant, so that xhat = (x - mean) * invStd is accurate and a
  * constant group gets no rounding residue.
  */
-export function checkedStatsHold(mean: tf.Tensor, variance: tf.Tensor|null, invStd: tf.Tensor): boolean {
-  const m = mean.dataSync(), s = invStd.dataSync(), v = variance == null ? null : variance.dataSync();
+export function checkedStatsHold(
+    mean: tf.TensorInfo, variance: tf.TensorInfo|null, invStd: tf.TensorInfo): boolean {
+  const read = (t: tf.TensorInfo) => tf.engine().readSync(t.dataId) as Float32Array;
+  const m = read(mean), s = read(invStd), v = variance == null ? null : read(variance);
   for (let i = 0; i < m.length; i++) {
     if (!(Math.abs(m[i]) * s[i] <= MEAN_OVER_SPREAD_BOUND)) return false;
     if (v != null && m[i] !== 0 && !(v[i] > (m[i] * 2 ** -20) ** 2)) return false;
@@ -56,15 +58,15 @@ export function checkedStatsHold(mean: tf.Tensor, variance: tf.Tensor|null, invS
 }
 
 /** Each group's first element (0 where it is not finite) and x minus it. */
-export function shiftByFirst(ops: NativeOps, x: tf.Tensor, layout: FoldedLayout) {
+export function shiftByFirst(ops: NativeOps, x: tf.TensorInfo, layout: FoldedLayout) {
   const first = ops.slice(x, layout.shape.map(() => 0), layout.statsShape);
   const shift = ops.finiteOrZero(first);
   return {shift, shifted: ops.sub(x, shift)};
 }
 
 /** y = xhat * gamma + beta; one FusedBatchNormV3 (inference, NHWC) when gamma runs along the columns. */
-function affine(ops: NativeOps, xhat: tf.Tensor, gamma: tf.TensorInfo, beta: tf.TensorInfo,
-                layout: FoldedLayout, useBatchNorm: boolean): tf.Tensor {
+function affine(ops: NativeOps, xhat: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo,
+                layout: FoldedLayout, useBatchNorm: boolean): tf.TensorInfo {
   if (useBatchNorm && layout.rowsWithColumnParams) {
     const n = layout.groupLength;
     const [y] = ops.fusedBatchNorm(
@@ -75,8 +77,8 @@ function affine(ops: NativeOps, xhat: tf.Tensor, gamma: tf.TensorInfo, beta: tf.
   return ops.add(ops.mul(xhat, ops.reshape(gamma, layout.paramShape)), ops.reshape(beta, layout.paramShape));
 }
 
-function forward(ops: NativeOps, x: tf.Tensor, gamma: tf.TensorInfo, beta: tf.TensorInfo,
-                 layout: FoldedLayout, epsilon: number): tf.Tensor[] {
+function forward(ops: NativeOps, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo,
+                 layout: FoldedLayout, epsilon: number): tf.TensorInfo[] {
   const {axes} = layout;
   const eps = ops.scalar(epsilon);
   if (route === 'checked') {
@@ -117,13 +119,15 @@ export function layerNorm(args: {
   return tf.tidy(() => {
     const ops = new NativeOps(backend);
     if (tf.util.sizeFromShape(x.shape) === 0) {
-      return layerNormComposite(ops.toFloat(x), ops.toFloat(gamma), ops.toFloat(beta), attrs);
+      const asTensor = (t: tf.TensorInfo) => ops.toFloat(t) as tf.Tensor;  // kernel inputs are Tensors
+      return layerNormComposite(asTensor(x), asTensor(gamma), asTensor(beta), attrs);
     }
     const layout = layoutOf(x.shape, attrs);
     const [y, mean, invStd] = forward(
         ops, ops.reshape(ops.toFloat(x), layout.shape), ops.toFloat(gamma), ops.toFloat(beta), layout,
         attrs.epsilon);
-    return [ops.reshape(y, x.shape), ops.reshape(mean, outStatsShape), ops.reshape(invStd, outStatsShape)];
+    return [ops.reshape(y, x.shape), ops.reshape(mean, outStatsShape), ops.reshape(invStd, outStatsShape)] as
+        tf.Tensor[];  // all made here (never an input), so Tensors
   });
 }
 

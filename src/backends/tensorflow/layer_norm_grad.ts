@@ -14,8 +14,8 @@ import {layerNormGradComposite} from '../../ops/layer_norm_composite';
 import {checkedStatsHold, layoutOf, shiftByFirst, tensorflowKernelRoute} from './layer_norm';
 import {allZero, FoldedLayout, NativeOps, TensorflowBackend} from './native_ops_impl';
 
-function xhatOf(ops: NativeOps, x: tf.Tensor, mean: tf.Tensor, invStd: tf.Tensor, layout: FoldedLayout,
-                checked: boolean): tf.Tensor {
+function xhatOf(ops: NativeOps, x: tf.TensorInfo, mean: tf.TensorInfo, invStd: tf.TensorInfo,
+                layout: FoldedLayout, checked: boolean): tf.TensorInfo {
   if (checked && checkedStatsHold(mean, null, invStd)) {
     return ops.mul(ops.sub(x, mean), invStd);
   }
@@ -24,8 +24,8 @@ function xhatOf(ops: NativeOps, x: tf.Tensor, mean: tf.Tensor, invStd: tf.Tensor
 }
 
 /** dGamma and dBeta: sums of dy * xhat and dy over the non-feature axes. */
-function paramGrads(ops: NativeOps, dy: tf.Tensor, xhat: tf.Tensor, layout: FoldedLayout,
-                    useBatchNorm: boolean): tf.Tensor[] {
+function paramGrads(ops: NativeOps, dy: tf.TensorInfo, xhat: tf.TensorInfo, layout: FoldedLayout,
+                    useBatchNorm: boolean): tf.TensorInfo[] {
   if (useBatchNorm && layout.rowsWithColumnParams) {
     // FusedBatchNormGradV3 (inference, NHWC, mean 0, variance 1): its scale
     // and offset gradients are exactly these column sums.
@@ -48,7 +48,7 @@ export function layerNormGrad(args: {
   const checked = route === 'checked';
   return tf.tidy(() => {
     const ops = new NativeOps(backend);
-    const f = (t: tf.TensorInfo) => ops.toFloat(t);
+    const f = (t: tf.TensorInfo) => ops.toFloat(t) as tf.Tensor;  // kernel inputs are Tensors
     if (tf.util.sizeFromShape(inputs.x.shape) === 0) {
       return layerNormGradComposite(f(inputs.dy), f(inputs.x), f(inputs.invStd), f(inputs.gamma),
                                     f(inputs.dMean), f(inputs.dInvStd), attrs.axis);
@@ -59,7 +59,7 @@ export function layerNormGrad(args: {
     const mean = ops.reshape(f(inputs.mean), statsShape), invStd = ops.reshape(f(inputs.invStd), statsShape);
     const xhat = xhatOf(ops, x, mean, invStd, layout, checked);
     const g = ops.mul(dy, ops.reshape(f(inputs.gamma), layout.paramShape));
-    let dx: tf.Tensor;
+    let dx: tf.TensorInfo;
     if (route === 'fusedBatchNorm' && layout.rowsWithColumnParams) {
       // FusedBatchNormGradV3 (training, NCHW [1, groups, n, 1], scale 1) on
       // xhat itself: mean 0, biased variance 1 - epsilon' with epsilon' = 0.
@@ -81,7 +81,8 @@ export function layerNormGrad(args: {
     }
     const [dGamma, dBeta] = paramGrads(ops, dy, xhat, layout, checked);
     const gammaShape = inputs.gamma.shape;
-    return [ops.reshape(dx, inputs.x.shape), ops.reshape(dGamma, gammaShape), ops.reshape(dBeta, gammaShape)];
+    return [ops.reshape(dx, inputs.x.shape), ops.reshape(dGamma, gammaShape), ops.reshape(dBeta, gammaShape)] as
+        tf.Tensor[];  // all made here (never an input), so Tensors
   });
 }
 

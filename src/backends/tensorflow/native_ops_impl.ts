@@ -45,8 +45,9 @@ export class NativeOps {
     return tf.tensor1d(values, 'int32');
   }
 
-  toFloat(x: tf.TensorInfo): tf.Tensor {
-    if (x.dtype === 'float32') return this.reshape(x, x.shape);
+  /** x itself when float32 (an input is only read), else a float32 copy. */
+  toFloat(x: tf.TensorInfo): tf.TensorInfo {
+    if (x.dtype === 'float32') return x;
     return this.backend.executeSingleOutput('Cast', [
       this.typeAttr('SrcT', this.b.TF_INT32), this.typeAttr('DstT', this.b.TF_FLOAT),
       {name: 'Truncate', type: this.b.TF_ATTR_BOOL, value: false},
@@ -78,7 +79,9 @@ export class NativeOps {
   mean(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('Mean', a, axes, keepDims); }
   sum(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('Sum', a, axes, keepDims); }
 
-  reshape(a: tf.TensorInfo, shape: number[]): tf.Tensor {
+  /** `a` itself when it has that shape already. */
+  reshape(a: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    if (tf.util.arraysEqual(a.shape, shape)) return a;
     return this.op('Reshape', [a, this.int32(shape)], [this.typeAttr('Tshape', this.b.TF_INT32)]);
   }
 
