@@ -1,7 +1,8 @@
 /**
  * Forward LayerNorm for tfjs-node's `tensorflow` backend, in TensorFlow ops.
  * Routes (`setTensorflowKernelRoute`, for comparisons; bench/tensorflow.ts):
- *  - 'checked' (default): mean and variance straight from x, then a host
+ *  - 'checked' (default): mean and variance straight from x (the variance as
+ *    the squared norm of x - mean over groupLength), then a host
  *    check of the per-group stats; groups whose float32 mean would cost xhat
  *    accuracy (|mean| * invStd > 16) or that are (near-)constant rerun as
  *    'nativeOps'. gamma/beta go through one FusedBatchNormV3 (inference,
@@ -82,11 +83,14 @@ function forward(ops: NativeOps, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: t
   const {axes} = layout;
   const eps = ops.scalar(epsilon);
   if (route === 'checked') {
+    // x - mean is needed for xhat anyway: its norm gives the variance
+    // without a squared temporary.
     const mean = ops.mean(x, axes);
-    const variance = ops.mean(ops.squaredDifference(x, mean), axes);
+    const centered = ops.sub(x, mean);
+    const variance = ops.mul(ops.square(ops.euclideanNorm(centered, axes)), ops.scalar(1 / layout.groupLength));
     const invStd = ops.rsqrt(ops.add(variance, eps));
     if (checkedStatsHold(mean, variance, invStd)) {
-      const y = affine(ops, ops.mul(ops.sub(x, mean), invStd), gamma, beta, layout, true);
+      const y = affine(ops, ops.mul(centered, invStd), gamma, beta, layout, true);
       return [y, mean, invStd];
     }
   }

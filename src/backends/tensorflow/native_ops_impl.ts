@@ -76,6 +76,8 @@ export class NativeOps {
       {name: 'keep_dims', type: this.b.TF_ATTR_BOOL, value: keepDims},
     ]);
   }
+  /** sqrt of the sum of squares over `axes`. */
+  euclideanNorm(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('EuclideanNorm', a, axes, keepDims); }
   mean(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('Mean', a, axes, keepDims); }
   sum(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('Sum', a, axes, keepDims); }
 
