@@ -97,3 +97,79 @@ describe('composite of TF.js ops forced on tensorflow', () => {
     });
   });
 });
+
+/**
+ * gamma/beta along featureAxes (the kernel attribute that defaults to the
+ * normalized axes), through runKernel: float64 reference computed here.
+ */
+describe.each(ROUTES)('featureAxes attribute, route %s', route => {
+  beforeAll(() => lib.setTensorflowKernelRoute(route));
+  afterAll(() => lib.setTensorflowKernelRoute('checked'));
+
+  function reference(x: Float32Array, shape: number[], axis: number[], featureAxes: number[],
+                     gamma: Float32Array, beta: Float32Array, dy: Float32Array, epsilon: number) {
+    const size = x.length, strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    const index = (e: number, axes: number[], keep: boolean) => {
+      let k = 0;
+      shape.forEach((d, i) => {
+        if (axes.includes(i) === keep) k = k * d + Math.floor(e / strides[i]) % d;
+      });
+      return k;
+    };
+    const group = Array.from({length: size}, (_, e) => index(e, axis, false));
+    const feature = Array.from({length: size}, (_, e) => index(e, featureAxes, true));
+    const groups = Math.max(...group) + 1, n = size / groups;
+    const sum = (f: (e: number) => number) => {
+      const s = new Float64Array(groups);
+      for (let e = 0; e < size; e++) s[group[e]] += f(e);
+      return s;
+    };
+    const mean = sum(e => x[e]).map(v => v / n);
+    const invStd = sum(e => (x[e] - mean[group[e]]) ** 2).map(v => 1 / Math.sqrt(v / n + epsilon));
+    const xhat = Array.from({length: size}, (_, e) => (x[e] - mean[group[e]]) * invStd[group[e]]);
+    const y = xhat.map((v, e) => v * gamma[feature[e]] + beta[feature[e]]);
+    const g = Array.from({length: size}, (_, e) => dy[e] * gamma[feature[e]]);
+    const meanG = sum(e => g[e]).map(v => v / n), meanGXhat = sum(e => g[e] * xhat[e]).map(v => v / n);
+    const dx = g.map((v, e) => invStd[group[e]] * (v - meanG[group[e]] - xhat[e] * meanGXhat[group[e]]));
+    const dGamma = new Float64Array(gamma.length), dBeta = new Float64Array(gamma.length);
+    for (let e = 0; e < size; e++) {
+      dGamma[feature[e]] += dy[e] * xhat[e];
+      dBeta[feature[e]] += dy[e];
+    }
+    return {y, mean: Array.from(mean), invStd: Array.from(invStd), dx, dGamma: Array.from(dGamma),
+            dBeta: Array.from(dBeta)};
+  }
+
+  test.each([
+    ['stats over [1, 2], params over [2] (Flax-style subset)', [2, 3, 4], [1, 2], [2]],
+    ['stats over [2], params over [0, 2] (an axis outside the group)', [2, 3, 4], [2], [0, 2]],
+    ['NCHW: stats over [1, 2, 3], params over [1]', [2, 3, 2, 2], [1, 2, 3], [1]],
+  ])('%s', (_name, shape, axis, featureAxes) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const paramShape = featureAxes.map(a => shape[a]);
+    const paramSize = paramShape.reduce((a, b) => a * b, 1);
+    const xv = normalData(size, 71, 2, 0.5), dyv = normalData(size, 72);
+    const gv = normalData(paramSize, 73, 1, 1), bv = normalData(paramSize, 74);
+    const want = reference(xv, shape, axis, featureAxes, gv, bv, dyv, 1e-5);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor(xv, shape), dy = tf.tensor(dyv, shape);
+    const gamma = tf.tensor(gv, paramShape), beta = tf.tensor(bv, paramShape);
+    const attrs = {axis, epsilon: 1e-5, featureAxes};
+    const [y, mean, invStd] = tf.engine().runKernel(lib.LayerNormKernel, {x, gamma, beta}, attrs) as tf.Tensor[];
+    const zeros = tf.zerosLike(mean);
+    const [dx, dGamma, dBeta] = tf.engine().runKernel(
+        lib.LayerNormGradKernel, {dy, x, mean, invStd, gamma, dMean: zeros, dInvStd: zeros},
+        {axis, featureAxes}) as tf.Tensor[];
+    expect(dGamma.shape).toEqual(paramShape);
+    const checks: Array<[string, tf.Tensor, number[], number]> = [
+      ['y', y, want.y, 2e-5], ['mean', mean, want.mean, 2e-5], ['invStd', invStd, want.invStd, 2e-5],
+      ['dx', dx, want.dx, 1e-4], ['dGamma', dGamma, want.dGamma, 1e-4], ['dBeta', dBeta, want.dBeta, 1e-4],
+    ];
+    for (const [name, actual, expected, tol] of checks) {
+      const worst = compare(actual.dataSync(), expected, tol, tol);
+      expect({name, ratio: worst.ratio <= 1 ? 'ok' : worst}).toEqual({name, ratio: 'ok'});
+    }
+    tf.dispose([x, dy, gamma, beta, y, mean, invStd, zeros, dx, dGamma, dBeta]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
