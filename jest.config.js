@@ -39,6 +39,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: {'^.+\\.ts$': tsJest},
       testMatch: ['<rootDir>/test/tfnode/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/tfnode/global_setup.ts',
       setupFilesAfterEnv: ['<rootDir>/test/tfnode/setup_backend.ts'],
     },
   ],

@@ -3,8 +3,6 @@
  * tfjs-node that does not load fails the file, naming the script that
  * installs it (`npm test` runs that script first).
  */
-process.env.TF_CPP_MIN_LOG_LEVEL = process.env.TF_CPP_MIN_LOG_LEVEL ?? '2';
-
 import * as tf from '@tensorflow/tfjs';
 
 let loadError: unknown = null;
