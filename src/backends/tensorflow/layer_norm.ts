@@ -1,16 +1,10 @@
 /**
- * Forward LayerNorm for tfjs-node's `tensorflow` backend, in TensorFlow ops.
- * Routes (`setTensorflowKernelRoute`, for comparisons; bench/tensorflow.ts):
- *  - 'checked' (default): mean and variance straight from x (the variance as
- *    the squared norm of x - mean over groupLength), then a host
- *    check of the per-group stats; groups whose float32 mean would cost xhat
- *    accuracy (|mean| * invStd > 16) or that are (near-)constant rerun as
- *    'nativeOps'. gamma/beta go through one FusedBatchNormV3 (inference,
- *    NHWC, gamma per column) where the layout allows.
- *  - 'nativeOps': the composite in native ops, groups shifted by their first
- *    element before the two-pass statistics.
- *  - 'fusedBatchNorm': FusedBatchNormV3 in training mode on the shifted x as
- *    NCHW [1, groups, groupLength, 1] (what tf-keras does), gamma/beta after.
+ * Forward LayerNorm for tfjs-node's `tensorflow` backend in TensorFlow ops. Routes:
+ *  - 'checked' (default): stats straight from x, then a host check; a call with any group whose
+ *    float32 mean costs xhat accuracy or that is near-constant reruns as 'nativeOps'. gamma/beta
+ *    through one FusedBatchNormV3 (inference, NHWC) where gamma runs along the columns.
+ *  - 'nativeOps': groups shifted by their first element, two-pass stats, all in native ops.
+ *  - 'fusedBatchNorm': FusedBatchNormV3 (training) on the shifted x as NCHW [1, groups, n, 1].
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -42,11 +36,7 @@ export function layoutOf(xShape: readonly number[], attrs: {axis: number[], feat
   return foldedLayout(xShape, attrs.axis, attrs.featureAxes ?? attrs.axis);
 }
 
-/**
- * True when every group's mean is small against its spread and the group is
- * not (near-)constant, so that xhat = (x - mean) * invStd is accurate and a
- * constant group gets no rounding residue.
- */
+/** Every |mean| * invStd within the bound, and no (near-)constant group (it must give exactly beta). */
 export function checkedStatsHold(
     mean: tf.TensorInfo, variance: tf.TensorInfo|null, invStd: tf.TensorInfo): boolean {
   const read = (t: tf.TensorInfo) => tf.engine().readSync(t.dataId) as Float32Array;
@@ -83,8 +73,7 @@ function forward(ops: NativeOps, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: t
   const {axes} = layout;
   const eps = ops.scalar(epsilon);
   if (route === 'checked') {
-    // x - mean is needed for xhat anyway: its norm gives the variance
-    // without a squared temporary.
+    // The norm of x - mean (needed for xhat anyway) gives the variance without a squared temporary.
     const mean = ops.mean(x, axes);
     const centered = ops.sub(x, mean);
     const variance = ops.mul(ops.square(ops.euclideanNorm(centered, axes)), ops.scalar(1 / layout.groupLength));

@@ -1,11 +1,8 @@
 /**
- * Fused backward for the `tensorflow` backend: dx, dGamma, dBeta by the
- * formula of kernel_names.ts in TensorFlow ops, routes as in layer_norm.ts.
- * xhat comes from x again: (x - mean) * invStd where the saved stats pass
- * the host check ('checked'), else from x shifted by each group's first
- * element and re-centred (the saved float32 mean is off by up to
- * |mean| * 2^-24). The dMean/dInvStd terms are skipped when both are zero
- * ('checked' reads them; they are one value per group).
+ * Fused backward for the `tensorflow` backend (formula of kernel_names.ts), routes as in layer_norm.ts.
+ * xhat comes from x again: (x - mean) * invStd where the saved stats pass the host check, else x
+ * shifted by each group's first element and re-centred (the saved float32 mean is off by up to
+ * |mean| * 2^-24). 'checked' skips the dMean/dInvStd terms when both are zero (one value per group).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -61,8 +58,7 @@ export function layerNormGrad(args: {
     const g = ops.mul(dy, ops.reshape(f(inputs.gamma), layout.paramShape));
     let dx: tf.TensorInfo;
     if (route === 'fusedBatchNorm' && layout.rowsWithColumnParams) {
-      // FusedBatchNormGradV3 (training, NCHW [1, groups, n, 1], scale 1) on
-      // xhat itself: mean 0, biased variance 1 - epsilon' with epsilon' = 0.
+      // FusedBatchNormGradV3 (training, NCHW [1, groups, n, 1]) on xhat itself: scale 1, mean 0, variance 1.
       const [dx4] = ops.fusedBatchNormGrad(
           ops.reshape(g, [1, layout.groupCount, n, 1]), ops.reshape(xhat, [1, layout.groupCount, n, 1]),
           tf.ones([layout.groupCount]), tf.zeros([layout.groupCount]), tf.ones([layout.groupCount]),

@@ -1,8 +1,6 @@
 /**
- * TensorFlow ops called straight through tfjs-node's binding (one eager
- * TFE op each, no TF.js engine op around it), and the folded layout the
- * kernels work in. tfjs-node is an optional peer: only its shape is
- * described here, nothing of it is imported.
+ * TensorFlow eager ops called through tfjs-node's binding (no TF.js op around them), and the folded
+ * layout the kernels work in. Nothing of tfjs-node (an optional peer) is imported.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -61,7 +59,6 @@ export class NativeOps {
   add(a: tf.TensorInfo, b: tf.TensorInfo) { return this.op('AddV2', [a, b]); }
   sub(a: tf.TensorInfo, b: tf.TensorInfo) { return this.op('Sub', [a, b]); }
   mul(a: tf.TensorInfo, b: tf.TensorInfo) { return this.op('Mul', [a, b]); }
-  squaredDifference(a: tf.TensorInfo, b: tf.TensorInfo) { return this.op('SquaredDifference', [a, b]); }
   rsqrt(a: tf.TensorInfo) { return this.op('Rsqrt', [a]); }
   square(a: tf.TensorInfo) { return this.op('Square', [a]); }
 
@@ -100,10 +97,7 @@ export class NativeOps {
     ];
   }
 
-  /**
-   * FusedBatchNormV3; returns [y, batchMean, batchVariance (Bessel-corrected),
-   * reserve1 (mean), reserve2 (biased variance on CPU), reserve3].
-   */
+  /** FusedBatchNormV3: [y, batchMean, batchVariance (Bessel-corrected), reserve1, reserve2, reserve3]. */
   fusedBatchNorm(
       x4: tf.TensorInfo, scale: tf.TensorInfo, offset: tf.TensorInfo, mean: tf.TensorInfo,
       variance: tf.TensorInfo, epsilon: number, dataFormat: 'NHWC'|'NCHW', isTraining: boolean): tf.Tensor[] {
@@ -123,11 +117,7 @@ export class NativeOps {
   }
 }
 
-/**
- * x's axes folded for TensorFlow (whose broadcasting binary ops stop at rank
- * 5): size-1 axes dropped, then adjacent axes merged when they agree on
- * being normalized and on being feature axes.
- */
+/** x's axes folded (TensorFlow's broadcasting ops stop at rank 5): size-1 axes dropped, adjacent axes of one kind merged. */
 export interface FoldedLayout {
   shape: number[];
   /** Normalized axes of `shape`. */
@@ -180,15 +170,6 @@ export function foldedLayout(
     rowsWithColumnParams: axes.length === 1 && axes[0] === shape.length - 1 &&
         features.length === 1 && features[0] === axes[0] && shape.length <= 2,
   };
-}
-
-/** True when every |mean| * invStd is at most `bound` (and finite). */
-export function meansSmallAgainstSpread(mean: tf.Tensor, invStd: tf.Tensor, bound: number): boolean {
-  const m = mean.dataSync() as Float32Array, s = invStd.dataSync() as Float32Array;
-  for (let i = 0; i < m.length; i++) {
-    if (!(Math.abs(m[i]) * s[i] <= bound)) return false;
-  }
-  return true;
 }
 
 export function allZero(t: tf.TensorInfo): boolean {
