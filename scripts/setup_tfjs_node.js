@@ -249,7 +249,9 @@ for n in z.namelist():
     `--module_path=${path.join(dir, `lib/napi-v${NAPI_VERSION}`)}`, `--napi_build_version=${NAPI_VERSION}`,
     `-j`, String(Math.max(1, os.cpus().length)),
   ], {cwd: dir}));
-  return publish(dir);
+  const r = publish(dir);
+  if (r.ok) rm(unpacked);  // its libraries now live in the build; the wheel stays for a rebuild
+  return r;
 }
 
 function main() {
