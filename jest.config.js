@@ -32,5 +32,15 @@ module.exports = {
       testMatch: ['<rootDir>/test/wasm/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/wasm/setup_backend.ts'],
     },
+    {
+      // tfjs-node's `tensorflow` backend (scripts/setup_tfjs_node.js installs
+      // it); its setup fails every file when tfjs-node does not load.
+      displayName: 'tensorflow',
+      testEnvironment: 'node',
+      transform: {'^.+\\.ts$': tsJest},
+      testMatch: ['<rootDir>/test/tfnode/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/tfnode/global_setup.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/tfnode/setup_backend.ts'],
+    },
   ],
 };

@@ -5,6 +5,8 @@
  * the webgpu one needs its driver environment before Node starts).
  * Sections run in the order listed in SECTIONS; name some to run only those.
  */
+const {spawnSync} = require('child_process');
+const path = require('path');
 const {gpuEnvironment} = require('./environment');
 const {runTypeScript} = require('./run_typescript');
 
@@ -14,6 +16,8 @@ const SECTIONS = {
   webgpu: {gpu: true},
   webgl: {},
   wasm: {},
+  // tfjs-node, installed (or restored from its cache) by its setup script first
+  tensorflow: {setup: 'scripts/setup_tfjs_node.js'},
 };
 
 async function main() {
@@ -24,6 +28,12 @@ async function main() {
     if (!(name in SECTIONS)) {
       console.error(`bench: unknown section '${name}'; sections: ${Object.keys(SECTIONS).join(', ')}`);
       process.exit(2);
+    }
+    const setup = SECTIONS[name].setup;
+    if (setup && spawnSync(process.execPath, [path.join(__dirname, '..', setup)], {stdio: 'inherit'}).status !== 0) {
+      console.error(`bench: section '${name}': ${setup} failed`);
+      failed++;
+      continue;
     }
     const status = await runTypeScript(`bench/${name}.ts`, [], SECTIONS[name].gpu ? gpuEnvironment() : {});
     if (status !== 0) {

@@ -3,6 +3,7 @@
  * classifier with a LayerNorm layer on the cpu backend, saves it to files,
  * reloads it and checks the reloaded model gives the trained model's outputs.
  * Usage: npm run demo [-- OUTPUT_DIR]   (default dist/demo/model)
+ * DEMO_BACKEND=tensorflow runs it on tfjs-node (which must be installed).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -44,7 +45,9 @@ function dataset() {
 }
 
 async function main() {
-  await tf.setBackend('cpu');
+  const backend = process.env.DEMO_BACKEND ?? 'cpu';
+  if (backend === 'tensorflow') require('@tensorflow/tfjs-node');
+  if (!await tf.setBackend(backend)) throw new Error(`DEMO_BACKEND: backend '${backend}' did not start`);
   const outDir = path.resolve(process.argv[2] ?? 'dist/demo/model');
   const glorot = (seed: number) => tf.initializers.glorotUniform({seed});
 

@@ -6,10 +6,13 @@
  *     runs WebGPU in Node; the browser runs the WebGL/WebGPU suites):
  *     installs it with apt-get when absent and running as root, otherwise
  *     stops with a clear message. GPU suites never skip silently.
- *  2. Builds dist/ (the browser suites load the bundles).
- *  3. Runs jest (all Node projects) with the GPU driver environment set
+ *  2. Makes sure `require('@tensorflow/tfjs-node')` works
+ *     (scripts/setup_tfjs_node.js; when it cannot, the `tensorflow` jest
+ *     project fails every file).
+ *  3. Builds dist/ (the browser suites load the bundles).
+ *  4. Runs jest (all Node projects) with the GPU driver environment set
  *     before Node starts, as the native WebGPU loader needs.
- *  4. Runs the browser suites (test/browser/run.js), when present.
+ *  5. Runs the browser suites (test/browser/run.js), when present.
  * Ends with one line `N passed, N failed` over all steps.
  */
 const {spawnSync} = require('child_process');
@@ -57,6 +60,9 @@ function jestCounts(file) {
 function main() {
   ensureChromium();
   requireChromium();
+  if (run(process.execPath, ['scripts/setup_tfjs_node.js']) !== 0) {
+    console.error('npm test: tfjs-node is not available; the tensorflow test project will fail');
+  }
   if (run(process.execPath, ['scripts/build.js']) !== 0) {
     console.error('npm test: build failed');
     process.exit(1);

@@ -2,11 +2,13 @@
  * tfjs-layernorm: an MXNet-Gluon-style LayerNorm for TensorFlow.js.
  *
  * Importing this module registers the gradient and the `cpu` kernels.
- * Other backends' kernels: `webgl` registers here too (it ships inside
- * `@tensorflow/tfjs`); `webgpu` and `wasm` through their subpath imports
+ * Other backends' kernels: `webgl` (it ships inside `@tensorflow/tfjs`) and
+ * tfjs-node's `tensorflow` (its kernels import nothing of tfjs-node) register
+ * here too; `webgpu` and `wasm` through their subpath imports
  * `tfjs-layernorm/webgpu` and `tfjs-layernorm/wasm`.
  */
 import {registerCpuKernels} from './backends/cpu/register_all_kernels';
+import {registerTensorflowKernels} from './backends/tensorflow/register_all_kernels';
 import {registerWebglKernels} from './backends/webgl/register_all_kernels';
 import {registerFileRouter} from './io/node_file_system';
 import {registerGradientOnce} from './register';
@@ -14,6 +16,8 @@ import {registerGradientOnce} from './register';
 registerGradientOnce();
 registerCpuKernels();
 registerWebglKernels();
+// tfjs-node's `tensorflow` backend: its kernels import nothing of tfjs-node.
+registerTensorflowKernels();
 // `file://` URLs in Node without tfjs-node (steps aside when tfjs-node is there).
 registerFileRouter();
 
@@ -21,6 +25,7 @@ export {LayerNormAttrs, LayerNormGradAttrs, LayerNormGradKernel, LayerNormKernel
 export {AxisArg, normalizeAxes} from './layer_norm_util';
 export {DEFAULT_EPSILON, layerNorm, LayerNormOptions, LayerNormWithStats, layerNormWithStats} from './ops/layer_norm';
 export {FORCE_COMPOSITE_FLAG} from './ops/layer_norm_composite';
+export {setTensorflowKernelRoute, TensorflowKernelRoute, tensorflowKernelRoute} from './backends/tensorflow/layer_norm';
 export {kerasCompatible, normalizeKerasTopology} from './io/keras_format';
 export {nodeFileSystem, registerFileRouter} from './io/node_file_system';
 export {ConstraintIdentifier, DTypePolicyConfig, InitializerIdentifier, RegularizerIdentifier} from './layers/keras_objects';

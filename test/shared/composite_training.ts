@@ -33,7 +33,7 @@ async function train(forceComposite: boolean): Promise<TrainingRun> {
     const model = makeModel();
     const xs = tf.tensor(normalData(64 * 6, 41), [64, 6]);
     const ys = tf.tensor(normalData(64, 42), [64, 1]);
-    const history = await model.fit(xs, ys, {epochs: EPOCHS, batchSize: 16, shuffle: false});
+    const history = await model.fit(xs, ys, {epochs: EPOCHS, batchSize: 16, shuffle: false, verbose: 0});
     const weights = model.getWeights().map(w => Array.from(w.dataSync()));
     tf.dispose([xs, ys]);
     model.optimizer.dispose();
