@@ -61,6 +61,7 @@ async function main() {
       process.exit(2);
     }
   }
+  const startLoad = os.loadavg()[0];
   const resultsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-layernorm-bench-')), 'rows.jsonl');
   const sections = [];
   for (const [i, name] of names.entries()) {
@@ -74,8 +75,8 @@ async function main() {
   fs.rmSync(path.dirname(resultsFile), {recursive: true, force: true});
   const outDir = outArg ? path.resolve(outArg.slice('--out='.length)) : wanted.length ? null : path.join(root, 'docs');
   if (outDir) {
-    writeReport(outDir, rows, sections);
-    console.error(`bench: wrote ${path.relative(root, path.join(outDir, 'bench.md'))} and bench.svg`);
+    writeReport(outDir, rows, sections, startLoad);
+    console.error(`bench: wrote bench.md, bench.svg and bench.json in ${outDir}`);
   } else {
     console.error('bench: a partial run leaves docs/ as it is (--out=DIR writes its chart and tables there)');
   }

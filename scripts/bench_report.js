@@ -19,7 +19,9 @@ const sameShape = (a, b) => a.length === b.length && a.every((d, i) => d === b[i
 const shapeText = s => `[${s}]`;
 const elementsOf = s => s.reduce((a, b) => a * b, 1);
 const gbPerSecond = r => elementsOf(r.shape) * r.bytesPerElement / (r.ms * 1e6);
-const fixed = (v, digits) => v.toFixed(v >= 100 ? 0 : v >= 10 ? Math.min(1, digits) : digits);
+/** A figure with `digits` decimals, fewer when large and two significant digits when small. */
+const fixed = (v, digits) => v >= 1 ? v.toFixed(v >= 100 ? 0 : v >= 10 ? Math.min(1, digits) : digits) :
+                                      v.toPrecision(2);
 
 function tfBackends(rows) {
   const found = [...new Set(rows.filter(r => r.contender === 'ours').map(r => r.backend))];
@@ -71,7 +73,8 @@ function markdown(rows, sections, meta) {
     '',
     `Written by \`npm run bench\` on ${meta.date}: ${meta.machine}. Medians of wall time per call;`,
     'GB/s counts 8 bytes per element forward (read x, write y) and 20 forward+backward.',
-    'The machine was shared with other work while it ran, so expect some noise.',
+    `Load average (1 min) at the start and end of the run: ${meta.load}; a load above the core count means`,
+    'the machine was shared with other work while it ran, which slows every figure.',
     '',
     '![Speed-up over the built-in layer per backend, and forward GB/s beside ONNX Runtime and memory copy](bench.svg)',
     '',
@@ -151,7 +154,7 @@ function speedupPanel(rows, pass, title, x0, y0, width, height) {
   const out = [text(x0, y0 - 8, title, {size: 13, weight: 'bold'})];
   if (!items.length) return out.concat(text(x0, y0 + 20, 'no figures')).join('\n');
   const left = x0 + 40, bottom = y0 + height - 20;
-  const scale = logScale([0.5, ...items.map(d => d.ratio)], bottom, y0 + 12);
+  const scale = logScale([1, ...items.map(d => d.ratio)], bottom, y0 + 12);
   for (const t of scale.ticks) {
     const y = scale.at(t);
     out.push(`<line x1="${left}" x2="${x0 + width}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#ddd"/>`);
@@ -217,7 +220,8 @@ function svgChart(rows, meta) {
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     text(20, 22, 'tfjs-layernorm: speed-up over the built-in tf.layers.layerNormalization (log scale)',
          {size: 15, weight: 'bold'}),
-    text(20, 38, `npm run bench, ${meta.date}; ${meta.machine}`, {size: 10, fill: '#555'}),
+    text(20, 38, `npm run bench, ${meta.date}; ${meta.machine}; load average at start / end ${meta.load}`,
+         {size: 10, fill: '#555'}),
     speedupPanel(rows, 'forward', 'forward', 20, y0 + 10, width / 2 - 30, panelHeight - 10),
     speedupPanel(rows, 'fwd+bwd', 'forward + backward', width / 2 + 10, y0 + 10, width / 2 - 30, panelHeight - 10),
     ...legend,
@@ -234,14 +238,22 @@ function machineDescription() {
 }
 
 /**
- * Writes bench.md and bench.svg into `outDir`. `sections`: [{name, status,
- * output}] in run order; `rows`: every ResultRow recorded.
+ * Writes bench.md, bench.svg and the raw figures (bench.json) into `outDir`. `sections`: [{name, status,
+ * output}] in run order; `rows`: every ResultRow recorded; `startLoad`: the
+ * 1-minute load average when the run began.
  */
-function writeReport(outDir, rows, sections) {
-  const meta = {date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', machine: machineDescription()};
+function writeReport(outDir, rows, sections, startLoad) {
+  const meta = {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    machine: machineDescription(),
+    load: `${startLoad.toFixed(1)} / ${os.loadavg()[0].toFixed(1)}`,
+  };
   fs.mkdirSync(outDir, {recursive: true});
   fs.writeFileSync(path.join(outDir, 'bench.md'), markdown(rows, sections, meta) + '\n');
   fs.writeFileSync(path.join(outDir, 'bench.svg'), svgChart(rows, meta));
+  // One figure per line, so a diff of two runs reads figure by figure.
+  fs.writeFileSync(path.join(outDir, 'bench.json'),
+                   `{"meta": ${JSON.stringify(meta)},\n "rows": [\n${rows.map(r => `  ${JSON.stringify(r)}`).join(',\n')}\n]}\n`);
 }
 
 module.exports = {writeReport, HEADLINE_SHAPE};
