@@ -9,22 +9,12 @@ import * as tf from '@tensorflow/tfjs';
 
 import {FORCE_COMPOSITE_FLAG, layerNorm} from '../src';
 
-export const BENCH_SHAPES: number[][] = [[32, 64], [64, 1024], [8, 128, 768], [4096, 1024]];
-/** Effective bytes per element: read x + write y forward; x, y, dy, dx + re-read x backward. */
-export const FORWARD_BYTES_PER_ELEMENT = 8;
-export const FORWARD_BACKWARD_BYTES_PER_ELEMENT = 20;
+import {BENCH_SHAPES, FORWARD_BACKWARD_BYTES_PER_ELEMENT, FORWARD_BYTES_PER_ELEMENT, gbPerSecond, MAX_RUNS,
+        MIN_RUNS, progress, recordRows, shapeResultRows} from './results';
+import type {ShapeResult, Timing} from './results';
 
-export interface Timing {
-  medianMs: number;
-  runs: number;
-  peakBytes: number;
-}
-
-export interface ShapeResult {
-  shape: number[];
-  forward: {ours: Timing, builtin: Timing, composite?: Timing};
-  forwardBackward: {ours: Timing, builtin: Timing, composite?: Timing};
-}
+export {BENCH_SHAPES, FORWARD_BACKWARD_BYTES_PER_ELEMENT, FORWARD_BYTES_PER_ELEMENT};
+export type {ShapeResult, Timing};
 
 export interface BenchOptions {
   /** Waits for the outputs of one call (default: `defaultSync`). */
@@ -65,10 +55,6 @@ async function defaultSync(outputs: tf.Tensor[]) {
     await Promise.all(outputs.map(o => o.data()));
   }
 }
-
-/** At least this many timed calls per median, however slow the contender. */
-const MIN_RUNS = 3;
-const MAX_RUNS = 200;
 
 /**
  * Median wall time of `run` (which returns the tensors it made). The first
@@ -125,18 +111,25 @@ export async function benchShape(shape: number[], opts: BenchOptions): Promise<S
     const {value, grads} = tf.engine().gradients(f, wrt, dy);
     return [value, ...grads];
   };
+  const timed = (what: string, run: () => tf.Tensor[]) => {
+    progress(`${tf.getBackend()} [${shape}] ${what}`);
+    return measure(run, opts);
+  };
   const result: ShapeResult = {
     shape,
-    forward: {ours: await measure(fwd(ours), opts), builtin: await measure(fwd(theirs), opts)},
+    forward: {
+      ours: await timed('forward, ours', fwd(ours)),
+      builtin: await timed('forward, built-in', fwd(theirs)),
+    },
     forwardBackward: {
-      ours: await measure(fwdBwd(ours, [x, gamma, beta]), opts),
-      builtin: await measure(fwdBwd(theirs, [x, ...builtinWeights]), opts),
+      ours: await timed('fwd+bwd, ours', fwdBwd(ours, [x, gamma, beta])),
+      builtin: await timed('fwd+bwd, built-in', fwdBwd(theirs, [x, ...builtinWeights])),
     },
   };
   if (opts.composite) {
-    result.forward.composite = await measure(forcingComposite(fwd(ours)), opts);
+    result.forward.composite = await timed('forward, composite', forcingComposite(fwd(ours)));
     result.forwardBackward.composite =
-        await measure(forcingComposite(fwdBwd(ours, [x, gamma, beta])), opts);
+        await timed('fwd+bwd, composite', forcingComposite(fwdBwd(ours, [x, gamma, beta])));
   }
   tf.dispose([x, dy, gamma, beta]);
   builtin.weights.forEach(v => v.dispose());
@@ -149,12 +142,8 @@ export async function benchBackend(label: string, opts: BenchOptions = {}): Prom
     results.push(await benchShape(shape, opts));
   }
   console.log(formatReport(label, results));
+  recordRows(shapeResultRows(tf.getBackend(), results));
   return results;
-}
-
-function gbPerSecond(shape: number[], bytesPerElement: number, ms: number): string {
-  const elements = shape.reduce((a, b) => a * b, 1);
-  return (elements * bytesPerElement / (ms * 1e6)).toFixed(2);
 }
 
 function mib(bytes: number): string {
@@ -180,7 +169,7 @@ export function formatReport(label: string, results: ShapeResult[]): string {
           (t.composite.medianMs / t.ours.medianMs).toFixed(1)}x |`;
       lines.push(`| [${r.shape}] | ${pass} | ${t.ours.medianMs.toFixed(3)} | ${
           t.builtin.medianMs.toFixed(3)} | ${(t.builtin.medianMs / t.ours.medianMs).toFixed(1)}x |${
-          composite} ${gbPerSecond(r.shape, bpe, t.ours.medianMs)} | ${mib(t.ours.peakBytes)} / ${
+          composite} ${gbPerSecond(r.shape, bpe, t.ours.medianMs).toFixed(2)} | ${mib(t.ours.peakBytes)} / ${
           mib(t.builtin.peakBytes)} |`);
     }
   }

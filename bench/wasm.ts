@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import {layerNorm} from '../src';
 import {setWasmKernelImplementation, WasmKernelImplementation} from '../src/backends/wasm/simd_kernels';
 import {BENCH_SHAPES, benchBackend, measure, Timing} from './common';
+import {progress} from './results';
 
 const IMPLEMENTATIONS: WasmKernelImplementation[] = ['js', 'simd'];
 
@@ -37,6 +38,7 @@ async function compareImplementations(shapes: number[][]): Promise<string> {
     };
     const timings: Record<string, Timing[]> = {forward: [], 'fwd+bwd': []};
     for (const implementation of IMPLEMENTATIONS) {
+      progress(`wasm [${shape}] ${implementation} kernels, forward and fwd+bwd`);
       setWasmKernelImplementation(implementation);
       timings.forward.push(await measure(forward, {}));
       timings['fwd+bwd'].push(await measure(forwardBackward, {}));

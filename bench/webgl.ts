@@ -10,6 +10,9 @@
  */
 import * as path from 'path';
 
+import {BENCH_SHAPES, recordRows, shapeResultRows} from './results';
+import type {WebglBenchPage} from './webgl_page';
+
 // tslint:disable:no-require-imports
 const esbuild = require('esbuild');
 const {tfGlobalPlugin} = require('../scripts/esbuild_tf_global');
@@ -32,17 +35,22 @@ async function main() {
     entryPoints: [path.join(root, 'bench/webgl_page.ts')],
     outfile: path.join(root, PAGE_BUNDLE), bundle: true, format: 'iife',
     target: 'es2019', plugins: [tfGlobalPlugin], logLevel: 'warning',
+    external: ['fs'],  // bench/results.ts requires it only in Node
   });
   const server = await serveDirectory(root);
   const browser = await launchChromium();
   try {
     const page = await openPage(browser, server.origin, [TFJS, PAGE_BUNDLE], 'bench webgl');
-    const report = await page.evaluate(
+    // The page's progress lines (bench/results.ts `progress`) go to stderr.
+    page.on('console', (m: {type(): string, text(): string}) => {
+      if (m.type() === 'info' && m.text().startsWith('bench: ')) process.stderr.write(`${m.text()}\n`);
+    });
+    const {report, results} = await page.evaluate(
         (shapes: number[][]|undefined) =>
-            (globalThis as unknown as {runWebglBench(s?: number[][]): Promise<string>})
-                .runWebglBench(shapes),
-        shapesOption());
+            (globalThis as unknown as WebglBenchPage).runWebglBench(shapes),
+        shapesOption() ?? BENCH_SHAPES);
     console.log(report);
+    recordRows(shapeResultRows('webgl', results));
   } finally {
     await browser.close();
     await server.close();

@@ -7,9 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {benchBackend, formatReport} from './common';
+import type {ShapeResult} from './results';
 
-interface BenchPage {
-  runWebglBench(shapes?: number[][]): Promise<string>;
+export interface WebglBenchPage {
+  runWebglBench(shapes?: number[][]): Promise<{report: string, results: ShapeResult[]}>;
 }
 
 /**
@@ -35,7 +36,7 @@ function describeContext(): string {
       `WEBGL_PACK ${tf.env().getBool('WEBGL_PACK') ? 'on' : 'off'}`;
 }
 
-(globalThis as unknown as BenchPage).runWebglBench = async (shapes?: number[][]) => {
+(globalThis as unknown as WebglBenchPage).runWebglBench = async (shapes?: number[][]) => {
   if (!(await tf.setBackend('webgl')) || tf.getBackend() !== 'webgl') {
     throw new Error('bench webgl: this Chromium has no WebGL (setBackend failed)');
   }
@@ -45,5 +46,5 @@ function describeContext(): string {
   const label = `webgl backend (headless Chromium, ${describeContext()}; ` +
       'sync: dataSync of one element per output, no read-back)';
   const results = await benchBackend(label, {sync: waitForOutputs, shapes});
-  return formatReport(label, results);
+  return {report: formatReport(label, results), results};
 };

@@ -9,19 +9,25 @@ const path = require('path');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const EXTERNAL = ['@tensorflow/*', 'webgpu', 'playwright-core', 'esbuild'];
+const EXTERNAL = ['@tensorflow/*', 'webgpu', 'playwright-core', 'esbuild', 'onnxruntime-*'];
 
-/**
- * Bundles `entry` (relative to the repository root) to dist/<entry>.js and
- * runs it with `args`, inheriting stdio; `env` is added to this process's
- * environment. Resolves to the child's exit status (1 when it was killed).
- */
-async function runTypeScript(entry, args = [], env = {}) {
+/** Bundles `entry` (relative to the repository root) to dist/<entry>.js; resolves to that path. */
+async function bundleTypeScript(entry) {
   const outfile = path.join(root, 'dist', entry.replace(/\.ts$/, '.js'));
   await esbuild.build({
     entryPoints: [path.join(root, entry)], outfile, bundle: true,
     platform: 'node', target: 'node18', external: EXTERNAL, logLevel: 'warning',
   });
+  return outfile;
+}
+
+/**
+ * Bundles `entry` and runs it with `args`, inheriting stdio; `env` is added
+ * to this process's environment. Resolves to the child's exit status (1 when
+ * it was killed).
+ */
+async function runTypeScript(entry, args = [], env = {}) {
+  const outfile = await bundleTypeScript(entry);
   const r = spawnSync(process.execPath, [outfile, ...args],
                       {cwd: root, stdio: 'inherit', env: {...process.env, ...env}});
   return r.status == null ? 1 : r.status;
@@ -37,4 +43,4 @@ function runTypeScriptMain(entry) {
       });
 }
 
-module.exports = {runTypeScript, runTypeScriptMain};
+module.exports = {bundleTypeScript, runTypeScript, runTypeScriptMain};
