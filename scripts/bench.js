@@ -14,6 +14,7 @@ const SECTIONS = {
   webgpu: {gpu: true},
   webgl: {},
   wasm: {},
+  keras_block: {},
 };
 
 async function main() {
