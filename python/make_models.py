@@ -303,8 +303,10 @@ def check(committed, fresh):
                 atol = 1e-3 if file == "python_check.json" else ATOL
                 compare_json(json.load(open(a)), json.load(open(b)), f"{name}/{file}", problems, atol)
             else:
+                # Weight files also hold int32 constants: those compare bit for bit
+                # (as NaN patterns or denormals when read as float32).
                 x, y = np.fromfile(a, "float32"), np.fromfile(b, "float32")
-                if x.shape != y.shape or not np.allclose(x, y, atol=ATOL, rtol=1e-4):
+                if x.shape != y.shape or not np.allclose(x, y, atol=ATOL, rtol=1e-4, equal_nan=True):
                     problems.append(f"{name}/{file}: weights differ")
     return problems
 

@@ -44,5 +44,5 @@ function ensureVenv() {
 
 ensureVenv();
 const start = Date.now();
-run(python, [path.join(root, 'python', 'make_models.py'), ...process.argv.slice(2)]);
+run(python, ['-u', '-B', path.join(root, 'python', 'make_models.py'), ...process.argv.slice(2)]);
 console.log(`keras-models: done in ${((Date.now() - start) / 1000).toFixed(0)} s`);
