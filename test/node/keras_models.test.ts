@@ -11,6 +11,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 
 import {kerasCompatible, LayerNorm, nodeFileSystem, useFusedLayerNormalization} from '../../src';
+import {refForward} from '../conformance/reference';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -138,29 +139,31 @@ test('graph model of Keras 3 LayerNormalization runs with and without the opt-in
   }
 });
 
-test('inference-mode batch norms stay TF.js\'s own', async () => {
-  // A one-node graph as the converter writes it for an inference batch norm.
-  const c = 3;
-  const x = tf.randomNormal([2, 4, 4, c], 0, 1, 'float32', 1);
-  const params = [tf.tensor1d([1.5, 0.5, 2]), tf.tensor1d([0.1, -0.2, 0.3]),
-                  tf.tensor1d([0.2, -0.1, 0.05]), tf.tensor1d([0.9, 1.1, 2.5])];
+/** A one-node graph as the converter writes a FusedBatchNormV3 (NHWC, 3 channels). */
+function batchNormGraph(isTraining: boolean, params: tf.Tensor[]): tf.io.ModelArtifacts {
   const names = ['scale', 'offset', 'mean', 'variance'];
-  const weightData = tf.io.concatenateArrayBuffers(params.map(p => p.dataSync().slice().buffer));
-  const artifacts: tf.io.ModelArtifacts = {
+  const dim = (t: tf.Tensor) => ({dim: t.shape.map(size => ({size: String(size)}))});
+  return {
     format: 'graph-model',
     modelTopology: {node: [
       {name: 'x', op: 'Placeholder', attr: {dtype: {type: 'DT_FLOAT'}, shape: {shape: {dim: [{size: '-1'}, {size: '4'}, {size: '4'}, {size: '3'}]}}}},
-      ...names.map(n => ({name: n, op: 'Const', attr: {dtype: {type: 'DT_FLOAT'}, value: {tensor: {dtype: 'DT_FLOAT', tensorShape: {dim: [{size: '3'}]}}}}})),
+      ...names.map((n, i) => ({name: n, op: 'Const', attr: {dtype: {type: 'DT_FLOAT'}, value: {tensor: {dtype: 'DT_FLOAT', tensorShape: dim(params[i])}}}})),
       {name: 'bn', op: 'FusedBatchNormV3', input: ['x', ...names],
-       attr: {epsilon: {f: 0.001}, is_training: {b: false}, data_format: {s: 'TkhXQw=='}, T: {type: 'DT_FLOAT'}}},
+       attr: {epsilon: {f: 0.001}, is_training: {b: isTraining}, data_format: {s: 'TkhXQw=='}, T: {type: 'DT_FLOAT'}}},
     ], versions: {producer: 1}},
-    weightSpecs: names.map(name => ({name, shape: [c], dtype: 'float32' as const})),
-    weightData,
+    weightSpecs: names.map((name, i) => ({name, shape: params[i].shape, dtype: 'float32' as const})),
+    weightData: tf.io.concatenateArrayBuffers(params.map(p => p.dataSync().slice().buffer)),
   };
+}
+
+test('inference-mode batch norms stay TF.js\'s own', async () => {
+  const x = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 1);
+  const params = [tf.tensor1d([1.5, 0.5, 2]), tf.tensor1d([0.1, -0.2, 0.3]),
+                  tf.tensor1d([0.2, -0.1, 0.05]), tf.tensor1d([0.9, 1.1, 2.5])];
   const expected = tf.batchNorm(x, params[2], params[3], params[1], params[0], 0.001);
   const undo = useFusedLayerNormalization();
   try {
-    const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+    const model = await tf.loadGraphModel(tf.io.fromMemory(batchNormGraph(false, params)));
     const y = model.predict(x) as tf.Tensor;
     expect(maxAbsDiff(y.dataSync(), expected.dataSync())).toBe(0);
     tf.dispose(y);
@@ -169,6 +172,25 @@ test('inference-mode batch norms stay TF.js\'s own', async () => {
     undo();
   }
   tf.dispose([x, expected, ...params]);
+});
+
+test('training-mode NHWC batch norm: per-channel statistics over N, H, W, then scale and offset', async () => {
+  const x = tf.randomNormal([2, 4, 4, 3], 1, 2, 'float32', 2);
+  const scale = [1.5, 0.5, 2], offset = [0.1, -0.2, 0.3];
+  const params = [tf.tensor1d(scale), tf.tensor1d(offset), tf.tensor1d([]), tf.tensor1d([])];
+  const normalized = refForward(x.dataSync(), x.shape, [0, 1, 2], null, null, 0.001).y;
+  const expected = normalized.map((v, i) => v * scale[i % 3] + offset[i % 3]);
+  const undo = useFusedLayerNormalization();
+  try {
+    const model = await tf.loadGraphModel(tf.io.fromMemory(batchNormGraph(true, params)));
+    const y = model.predict(x) as tf.Tensor;
+    expect(maxAbsDiff(y.dataSync(), expected)).toBeLessThanOrEqual(1e-5);
+    tf.dispose(y);
+    model.dispose();
+  } finally {
+    undo();
+  }
+  tf.dispose([x, ...params]);
 });
 
 test('TF.js -> Keras: the TF.js-trained model reloads here and passed its Python checks', async () => {
