@@ -31,11 +31,11 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflowjs  # noqa: E402
+from tensorflowjs.converters import converter as tfjs_converter  # noqa: E402
 import tf_keras  # noqa: E402
 
 import tfjs_layernorm  # noqa: E402
 
-BIN = os.path.dirname(sys.executable)
 VERSIONS = {
     "tensorflow": tf.__version__, "keras": keras.__version__,
     "tf_keras": tf_keras.__version__, "tensorflowjs": tensorflowjs.__version__,
@@ -54,7 +54,9 @@ def run(cmd, **kwargs):
 
 
 def converter(*args):
-    run([os.path.join(BIN, "tensorflowjs_converter"), *args])
+    """tensorflowjs_converter ARGS, in this process (the CLI's own entry,
+    without starting TensorFlow again for each model)."""
+    tfjs_converter.convert(list(args))
 
 
 def seeded(shape, seed, scale=1.0, shift=0.0):
@@ -213,7 +215,9 @@ def graph_models(out, tmp):
 
 def reverse(out, tmp):
     """TF.js -> Keras: trained with model.fit in TF.js, converted with the
-    converter (twin registered), loaded, predicted and trained on in Python."""
+    converter's command line as documented (`python -m
+    tfjs_layernorm.convert`, the twin registered), loaded, predicted and
+    trained on in Python."""
     run(["node", "-e", "require('./scripts/run_typescript').runTypeScript("
          f"'scripts/keras_tfjs_trained.ts', [{json.dumps(out)}]).then(s => process.exit(s))"], cwd=ROOT)
     folder = os.path.join(out, "tfjs_trained")
