@@ -220,7 +220,16 @@ def reverse(out, tmp):
     trained on in Python."""
     run(["node", "-e", "require('./scripts/run_typescript').runTypeScript("
          f"'scripts/keras_tfjs_trained.ts', [{json.dumps(out)}]).then(s => process.exit(s))"], cwd=ROOT)
-    folder = os.path.join(out, "tfjs_trained")
+    # Keras 3's legacy .h5 loader drops an `axis` list of more than one
+    # element (keras/src/legacy/saving/saving_utils.py): not required there.
+    return (reverse_one(out, tmp, "tfjs_trained", optional={"keras_h5 (keras 3)"})
+            + reverse_one(out, tmp, "tfjs_trained_mlp", optional=set()))
+
+
+def reverse_one(out, tmp, name, optional):
+    tmp = os.path.join(tmp, name)
+    os.makedirs(tmp)
+    folder = os.path.join(out, name)
     io = json.load(open(os.path.join(folder, "io.json")))
     x = np.asarray(io["input"], "float32").reshape(io["inputShape"])
     t = np.asarray(io["target"], "float32").reshape(io["targetShape"])
@@ -245,9 +254,7 @@ def reverse(out, tmp):
         "keras_saved_model (tf_keras)": ("keras_saved_model", lambda: tf_keras.models.load_model(saved)),
     }
     # Recorded, not required: the converter's tfjs -> .keras path fails on
-    # its own weight lookup, and Keras 3's legacy .h5 loader drops an `axis`
-    # list of more than one element (keras/src/legacy/saving/saving_utils.py).
-    optional = {"keras_h5 (keras 3)"}
+    # its own weight lookup.
     report["keras_keras (converter)"] = {"error": conversions.get("keras_keras", "none")}
     for label, (output_format, load) in loaders.items():
         if output_format in conversions:
@@ -265,7 +272,7 @@ def reverse(out, tmp):
                              "ok": diff <= ATOL and after < before}
         except Exception as e:  # recorded, and fails the run below
             report[label] = {"ok": False, "error": f"{type(e).__name__}: {str(e)[:500]}"}
-        print(f"  tfjs_trained -> {label}: {report[label]}")
+        print(f"  {name} -> {label}: {report[label]}")
     with open(os.path.join(folder, "python_check.json"), "w") as f:
         json.dump(report, f, indent=1)
         f.write("\n")
