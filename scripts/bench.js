@@ -35,6 +35,7 @@ const SECTIONS = {
   'onnxruntime-web-2': {entry: 'onnxruntime.ts', args: ['web', '--threads=2']},
   // tfjs-node, installed (or restored from its cache) by its setup script first
   tensorflow: {setup: 'scripts/setup_tfjs_node.js'},
+  keras_block: {},
 };
 
 /** Runs one section; its stdout is echoed and returned. */

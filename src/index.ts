@@ -30,3 +30,4 @@ export {kerasCompatible, normalizeKerasTopology} from './io/keras_format';
 export {nodeFileSystem, registerFileRouter} from './io/node_file_system';
 export {ConstraintIdentifier, DTypePolicyConfig, InitializerIdentifier, RegularizerIdentifier} from './layers/keras_objects';
 export {LayerNorm, layerNormLayer, LayerNormLayerArgs} from './layers/layer_norm_layer';
+export {useFusedLayerNormalization} from './layers/fused_builtin';

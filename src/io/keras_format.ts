@@ -16,6 +16,10 @@
  *     tensor]` triple when the model has a single input or output.
  * `module`, `registered_name` and `build_config` need nothing: TF.js reads
  * only `class_name` and `config`.
+ * Weights: tensorflowjs_converter 4.22 names those of a `.keras` file by
+ * their path in it, `layers/<snake_case class name>[_N]/vars/<i>`, which
+ * TF.js cannot bind ("Provided weight data has no target variable"); they
+ * are renamed to the layer's own weight names.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -49,7 +53,13 @@ export function kerasCompatible(handler: tf.io.IOHandler): tf.io.IOHandler {
       if (topology == null || topology instanceof ArrayBuffer) {
         return artifacts;
       }
-      return {...artifacts, modelTopology: normalizeKerasTopology(topology)};
+      const modelTopology = normalizeKerasTopology(topology);
+      const specs = artifacts.weightSpecs;
+      if (specs == null || !specs.some(spec => KERAS3_WEIGHT_PATH.test(spec.name))) {
+        return {...artifacts, modelTopology};
+      }
+      return {...artifacts, modelTopology,
+              weightSpecs: await renameKeras3Weights(modelTopology as JsonObject, specs)};
     },
   };
   if (handler.save != null) {
@@ -163,5 +173,63 @@ function collectTensors(value: Json, out: Json[]): void {
     } else {
       Object.values(value).forEach(v => collectTensors(v, out));
     }
+  }
+}
+
+const KERAS3_WEIGHT_PATH = /^layers\/([^/]+)\/vars\/(\d+)$/;
+
+/** Keras 3's `naming.to_snake_case` of a class name: 'Conv2D' -> 'conv2d'. */
+function snakeCase(name: string): string {
+  return name.replace(/\W+/g, '')
+      .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .toLowerCase();
+}
+
+/**
+ * Maps `layers/<path name>/vars/<i>` to the i-th weight of the layer that
+ * Keras 3 saved under that path name: layers in model order, each named by
+ * its snake-cased class, `_1`, `_2`... for repeats. The weights' own names
+ * come from building the topology once without its weights.
+ */
+async function renameKeras3Weights(
+    topology: JsonObject, specs: tf.io.WeightsManifestEntry[]):
+    Promise<tf.io.WeightsManifestEntry[]> {
+  const modelConfig = isObject(topology['model_config'] ?? null) ?
+      topology['model_config'] as JsonObject : topology;
+  const config = modelConfig['config'];
+  const layerConfigs = isObject(config ?? null) ? (config as JsonObject)['layers'] : null;
+  if (!Array.isArray(layerConfigs)) {
+    throw new Error('Keras model config: weights are named by .keras paths ' +
+                    `(${specs[0].name}) but the model config lists no layers`);
+  }
+  const byPath = new Map<string, string>();
+  const used = new Map<string, number>();
+  for (const layer of layerConfigs) {
+    if (!isObject(layer) || !isObject(layer['config'] ?? null)) continue;
+    const base = snakeCase(String(layer['class_name']));
+    const count = used.get(base);
+    used.set(base, count == null ? 0 : count + 1);
+    byPath.set(count == null ? base : `${base}_${count + 1}`,
+               String((layer['config'] as JsonObject)['name']));
+  }
+  const model = await tf.models.modelFromJSON({modelTopology: topology} as tf.io.ModelJSON);
+  try {
+    return specs.map(spec => {
+      const match = KERAS3_WEIGHT_PATH.exec(spec.name);
+      if (match == null) return spec;
+      const layerName = byPath.get(match[1]);
+      const weight = layerName == null ? null :
+          model.getLayer(layerName).weights[Number(match[2])];
+      if (weight == null || !tf.util.arraysEqual(weight.shape as number[], spec.shape)) {
+        throw new Error(`Keras model config: cannot place weight '${
+            spec.name}' (shape [${spec.shape}]): ${
+            weight == null ? `no such weight in layer '${layerName ?? '?'}'` :
+                             `layer '${layerName}' has '${weight.originalName}' of shape [${weight.shape}]`}`);
+      }
+      return {...spec, name: weight.originalName};
+    });
+  } finally {
+    model.dispose();
   }
 }
