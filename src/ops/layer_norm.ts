@@ -94,7 +94,7 @@ function run(
     const x = asFloat(xArg);
     const gamma = gammaArg == null ? tf.ones(expected) : asFloat(gammaArg);
     const beta = betaArg == null ? tf.zeros(expected) : asFloat(betaArg);
-    const attrs: LayerNormAttrs = {axis: axes, epsilon};
+    const attrs: LayerNormAttrs = {axis: axes, epsilon, featureAxes: axes};
     let outputs: tf.Tensor[];
     if (tf.getKernel(LayerNormKernel, tf.getBackend()) != null &&
         !tf.env().getBool(FORCE_COMPOSITE_FLAG)) {
