@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as lib from '../../src';
-import {ROW_WORKGROUP_SIZE_FLAG} from '../../src/backends/webgpu/row_workgroup';
+import {GROUP_WORKGROUP_SIZE_FLAG} from '../../src/backends/webgpu/group_workgroup';
 import {CONFORMANCE_CASES, ConformanceCase, Tolerance, WEBGPU_TOLERANCES} from '../conformance/cases';
 import {compare} from '../conformance/reference';
 import {caseData, runConformanceCase} from '../conformance/suite';
@@ -17,18 +17,18 @@ import {caseData, runConformanceCase} from '../conformance/suite';
  * SwiftShader, row_workgroup.ts): run the cases with that choice and with
  * the sizes a GPU gets, so the multi-level shared-memory tree is tested too.
  */
-const ROW_WORKGROUP_SIZES: Array<[string, number]> = [
+const GROUP_WORKGROUP_SIZES: Array<[string, number]> = [
   ['chosen for this adapter', 0],
   ['64', 64],
   ['256', 256],
 ];
 
-describe.each(ROW_WORKGROUP_SIZES)('row workgroup size %s', (_label, size) => {
+describe.each(GROUP_WORKGROUP_SIZES)('group workgroup size %s', (_label, size) => {
   beforeAll(() => {
-    tf.env().set(ROW_WORKGROUP_SIZE_FLAG, size);
+    tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, size);
   });
   afterAll(() => {
-    tf.env().set(ROW_WORKGROUP_SIZE_FLAG, 0);
+    tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 0);
   });
 
   test.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))(
