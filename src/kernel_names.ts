@@ -71,7 +71,7 @@ export interface LayerNormGradInputs extends NamedTensorInfoMap {
  * runs the composite for such calls. A backend's owner adds its name here
  * once its kernels read the attribute.
  */
-const FEATURE_AXES_BACKENDS: readonly string[] = ['cpu', 'wasm'];
+const FEATURE_AXES_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgl', 'webgpu'];
 
 export function kernelsSupportFeatureAxes(backendName: string): boolean {
   return FEATURE_AXES_BACKENDS.includes(backendName);
