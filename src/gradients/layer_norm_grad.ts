@@ -28,7 +28,7 @@ export const layerNormGradConfig: tf.GradConfig = {
         tf.engine().runKernel(
             LayerNormGradKernel, inputs as unknown as tf.NamedTensorMap,
             gradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[] :
-        layerNormGradComposite(dy, x, invStd, gamma, dMean, dInvStd, axis);
+        layerNormGradComposite(dy, x, invStd, gamma, dMean, dInvStd, axis, featureAxes);
     return {x: () => dx, gamma: () => dGamma, beta: () => dBeta};
   }
 };
