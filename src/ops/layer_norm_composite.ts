@@ -65,14 +65,14 @@ class GroupFold {
                       this.shape2d);
   }
 
-  /** [groupCount, groupLength] -> x-shaped. */
-  fromGroups(t: tf.Tensor): tf.Tensor {
+  /** [groupCount, groupLength] -> x's elements in x's order, shaped `shape`. */
+  fromGroups(t: tf.Tensor, shape: number[] = this.xShape): tf.Tensor {
     if (this.elementIndex == null) {
-      return tf.reshape(t, this.xShape);
+      return tf.reshape(t, shape);
     }
     const inverse = new Int32Array(this.elementIndex.length);
     this.elementIndex.forEach((offset, i) => inverse[offset] = i);
-    return tf.reshape(tf.gather(tf.reshape(t, [-1]), tf.tensor1d(inverse, 'int32')), this.xShape);
+    return tf.reshape(tf.gather(tf.reshape(t, [-1]), tf.tensor1d(inverse, 'int32')), shape);
   }
 
   /** gamma-shaped -> broadcastable against [groupCount, groupLength]. */
@@ -187,7 +187,11 @@ export function layerNormComposite(
   const {axis, epsilon, featureAxes} = attrs;
   const fold = new GroupFold(x.shape, axis, gamma.shape, featureAxes);
   const statShape = statsShape(x.shape, axis);
+  const flat = [x.size];
   return tf.tidy(() => {
+    // The three nodes take x flattened, so the engine sums their gradients
+    // of x at rank 1 (wasm's binary ops are wrong above rank 6).
+    const xFlat = tf.reshape(x, flat);
     // Shared with the stats nodes past `normalize`'s scope; disposed below.
     const kept: {invStd2?: tf.Tensor, xhat2?: tf.Tensor, mean2?: tf.Tensor} = {};
     const normalize = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
@@ -202,27 +206,27 @@ export function layerNormComposite(
         value: fold.fromGroups(y2),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
           const [dx2, dGamma, dBeta] = gradOfY(fold, dy, saved[0], saved[1], saved[2]);
-          return [fold.fromGroups(dx2), dGamma, dBeta];
+          return [fold.fromGroups(dx2, flat), dGamma, dBeta];
         }),
       };
     });
     try {
-      const y = normalize(x, gamma, beta);
+      const y = normalize(xFlat, gamma, beta);
       const {mean2, invStd2, xhat2} = kept as Required<typeof kept>;
       const meanOf = tf.customGrad((..._args: Array<tf.Tensor|tf.GradSaveFunc>) => ({
         value: tf.reshape(mean2, statShape),
         gradFunc: (dMean: tf.Tensor) =>
-            tf.tidy(() => fold.fromGroups(gradOfStats(fold, dMean, null, xhat2, invStd2))),
+            tf.tidy(() => fold.fromGroups(gradOfStats(fold, dMean, null, xhat2, invStd2), flat)),
       }));
       const invStdOf = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
         (args[1] as tf.GradSaveFunc)([xhat2, invStd2]);
         return {
           value: tf.reshape(invStd2, statShape),
           gradFunc: (dInvStd: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(
-              () => fold.fromGroups(gradOfStats(fold, null, dInvStd, saved[0], saved[1]))),
+              () => fold.fromGroups(gradOfStats(fold, null, dInvStd, saved[0], saved[1]), flat)),
         };
       });
-      return [y, meanOf(x), invStdOf(x)];
+      return [y, meanOf(xFlat), invStdOf(xFlat)];
     } finally {
       tf.dispose([kept.mean2, kept.invStd2, kept.xhat2].filter((t): t is tf.Tensor => t != null));
     }

@@ -47,12 +47,9 @@ export function compositeRankChecks(): void {
         return [lib.layerNorm(x, gamma, beta, opts), dx, dGamma];
       }));
       const [y, dx, dGamma] = profile.result as tf.Tensor[];
-      // Allowed above rank 4: scopes (not kernels), reshapes and identities,
-      // and the engine's sums of x's gradients from the three outputs (same
-      // shapes, no broadcasting).
+      // Allowed above rank 4: scopes (not kernels), reshapes and identities.
       const allowed = (k: typeof profile.kernels[number]) =>
-          tf.getKernel(k.name, tf.getBackend()) == null || ['Reshape', 'Identity'].includes(k.name) ||
-          (k.name === 'Add' && k.inputShapes.every(s => tf.util.arraysEqual(s, k.outputShapes[0])));
+          tf.getKernel(k.name, tf.getBackend()) == null || ['Reshape', 'Identity'].includes(k.name);
       const tooHigh = profile.kernels.filter(k => !allowed(k) &&
           [...k.inputShapes, ...k.outputShapes].some(s => s != null && s.length > 4));
       expect(tooHigh.map(k => `${k.name} ${JSON.stringify(k.inputShapes)}`)).toEqual([]);
