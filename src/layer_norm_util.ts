@@ -1,6 +1,5 @@
-/**
- * Shape logic shared by the op, the layer and every backend's kernels.
- */
+/** Shape logic shared by the op, the layer and every backend's kernels. */
+import {groupLayout} from './layout';
 
 /** What the user may pass as `axis`. */
 export type AxisArg = number|number[];
@@ -66,54 +65,21 @@ export function statsShape(xShape: readonly number[], axes: readonly number[]):
   return xShape.map((d, i) => axes.includes(i) ? 1 : d);
 }
 
-/**
- * How a tensor splits into normalized groups ("rows"). Rows are numbered in
- * row-major order of the kept (outer) axes, which is the element order of
- * mean and invStd; the elements of a row are numbered in row-major order of
- * the normalized axes, which is the element order of gamma and beta.
- *
- * Adjacent axes of the same kind are merged, so `dims` alternates between
- * kept and normalized runs: NCHW with axis 1 becomes
- * [{N, kept}, {C, normalized}, {H*W, kept}].
- */
+/** The layout in the GPU backends' older terms, until they read `GroupLayout` directly. */
 export interface LayerNormGeometry {
-  /** Number of rows (product of the kept axes' sizes). */
   outerSize: number;
-  /** Elements per row (product of the normalized axes' sizes). */
   innerSize: number;
-  /** True when the normalized axes are the trailing ones: rows are contiguous. */
   isTrailing: boolean;
-  /** Merged dimensions, outermost first. */
   dims: Array<{size: number, stride: number, normalized: boolean}>;
 }
 
 export function layerNormGeometry(
     xShape: readonly number[], axes: readonly number[]): LayerNormGeometry {
-  const dims: LayerNormGeometry['dims'] = [];
-  let stride = 1;
-  for (let i = xShape.length - 1; i >= 0; i--) {
-    const normalized = axes.includes(i);
-    const size = xShape[i];
-    if (size === 1 && dims.length > 0) {
-      continue;  // a size-1 axis changes no offset: fold it away
-    }
-    const last = dims[0];
-    if (last != null && last.normalized === normalized) {
-      last.size *= size;  // a merged run keeps its innermost axis's stride
-    } else {
-      dims.unshift({size, stride, normalized});
-    }
-    stride *= size;
-  }
-  let outerSize = 1, innerSize = 1;
-  for (const d of dims) {
-    if (d.normalized) {
-      innerSize *= d.size;
-    } else {
-      outerSize *= d.size;
-    }
-  }
-  const isTrailing = dims.every(
-      (d, i) => !d.normalized || dims.slice(i).every(e => e.normalized));
-  return {outerSize, innerSize, isTrailing, dims};
+  const layout = groupLayout(xShape, axes, axes);
+  return {
+    outerSize: layout.groupCount,
+    innerSize: layout.groupLength,
+    isTrailing: layout.contiguous,
+    dims: layout.dims.map(({size, stride, normalized}) => ({size, stride, normalized})),
+  };
 }

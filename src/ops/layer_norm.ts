@@ -1,8 +1,4 @@
-/**
- * The public op: validates its arguments, then dispatches the registered
- * kernel of the active backend, or the composite of TF.js ops when that
- * backend has none (or has one that does not honour `featureAxes`).
- */
+/** The public op: checks its arguments, then runs the backend's kernel or the composite. */
 import * as tf from '@tensorflow/tfjs';
 
 import {kernelsSupportFeatureAxes, LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../kernel_names';
@@ -10,17 +6,11 @@ import {AxisArg, describeValue, normalizeAxes, paramShape} from '../layer_norm_u
 import {FORCE_COMPOSITE_FLAG, layerNormComposite} from './layer_norm_composite';
 
 export interface LayerNormOptions {
-  /**
-   * Axes normalized together: an integer or an array of distinct integers,
-   * negative counting from the end. Default -1 (the last axis).
-   */
+  /** Axes normalized together (negative from the end). Default -1. */
   axis?: AxisArg;
   /** Added to the biased variance before the square root. Default 1e-5. */
   epsilon?: number;
-  /**
-   * Axes gamma and beta span (Flax's `feature_axes`), broadcast over the
-   * others: an integer or an array of distinct integers. Default: `axis`.
-   */
+  /** Axes gamma and beta span (Flax's `feature_axes`), broadcast over the rest. Default: `axis`. */
   featureAxes?: AxisArg;
 }
 
@@ -75,7 +65,6 @@ function run(
   checkOptions(options);
   const {axis = -1, epsilon = DEFAULT_EPSILON} = options;
   checkEpsilon(epsilon);
-  // Every check happens before any tensor is made, so a bad call leaks none.
   const xShape = shapeAndDtypeOf(xArg, 'x');
   const rank = xShape.shape.length;
   if (rank === 0) {

@@ -1,20 +1,11 @@
 /**
- * LayerNorm as a composite of TF.js ops, for backends without a kernel of
- * ours (tfjs-node's `tensorflow`, or any other), and its backward.
- *
- * Every computation runs on x folded to [groupCount, groupLength] (a reshape
- * for contiguous groups, a gather otherwise): rank 2 whatever x's rank, as
- * TF.js's wasm binary ops stop at rank 6 and webgpu's `where` at rank 4.
- *
- * Numerics in float32 ops: each group is halved and shifted by its first
- * element, d = x/2 - x0/2 (exact halving: no overflow near float32's max),
- * then divided by s = max|d|, so no square overflows (rows like
- * [1e20, -1e20, 1, -1]); the variance is the mean of squared deviations,
- * never E[x^2] - E[x]^2.
- *
- * Gradients: y, mean and invStd are three `tf.customGrad` nodes sharing one
- * forward, whose gradients with respect to x add up to the formula of
- * kernel_names.ts; a loss that uses only y never runs the stats nodes.
+ * LayerNorm in TF.js ops, for backends without a kernel of ours, and its
+ * backward. Everything runs on x folded to [groupCount, groupLength] (TF.js's
+ * wasm binary ops stop at rank 6, webgpu's `where` at rank 4). Each group is
+ * shifted by its first element and halved (no overflow near float32's max),
+ * then divided by its largest magnitude before squaring. y, mean and invStd
+ * are three `tf.customGrad` nodes whose gradients add up to the formula of
+ * kernel_names.ts; a loss on y alone never runs the stats nodes.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -22,11 +13,7 @@ import {LayerNormAttrs} from '../kernel_names';
 import {statsShape} from '../layer_norm_util';
 import {columnOffsets, GroupLayout, groupLayout, groupOffsets} from '../layout';
 
-/**
- * TF.js flag that makes `layerNorm` run this composite even where the active
- * backend has a kernel of ours (tests, comparisons); a flag rather than
- * module state so that every copy of this package in one program sees it.
- */
+/** Forces this composite (tests, comparisons); a flag so every copy of the package sees it. */
 export const FORCE_COMPOSITE_FLAG = 'LAYERNORM_FORCE_COMPOSITE';
 tf.env().registerFlag(FORCE_COMPOSITE_FLAG, () => false);
 
@@ -35,7 +22,6 @@ class GroupFold {
   readonly layout: GroupLayout;
   private readonly elementIndex: Int32Array|null = null;
   private readonly paramIndex: Int32Array|null = null;
-  /** gamma's entry depends on the column only. */
   private readonly paramsByColumn: boolean;
 
   constructor(readonly xShape: number[], axis: number[], readonly paramShape: number[],
@@ -107,7 +93,7 @@ function table(groups: Int32Array, columns: Int32Array): Int32Array {
   return out;
 }
 
-/** The folded group, shifted, halved and scaled: x - mean = 2 * scale * centered. */
+/** x - mean = 2 * scale * centered. */
 interface Centered {
   shift: tf.Tensor;
   scale: tf.Tensor;
@@ -123,8 +109,7 @@ function center(x2: tf.Tensor2D, epsilon: number): Centered {
   const halved = tf.sub(tf.mul(x2, 0.5), tf.mul(shift, 0.5));
   const largest = groupLength === 0 ? tf.ones([groupCount, 1]) :
                                       tf.max(tf.abs(halved), 1, true);
-  // At least sqrt(epsilon) / 2, so that epsilon / (4 scale^2) stays finite;
-  // 1 for a group holding a NaN or an Infinity (which then propagates).
+  // >= sqrt(epsilon) / 2 keeps epsilon / (4 scale^2) finite; 1 lets a NaN or Infinity through.
   const scale = tf.where(tf.isFinite(largest),
                          tf.maximum(largest, Math.sqrt(epsilon) / 2), tf.ones([groupCount, 1]));
   const scaled = tf.div(halved, scale);
@@ -148,7 +133,6 @@ function forward(fold: GroupFold, x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
   const xhat2 = tf.mul(centered, root);
   const y2 = tf.add(tf.mul(xhat2, fold.paramsToGroups(gamma)), fold.paramsToGroups(beta));
   const half = tf.mul(scale, scaledMean);
-  // shift + half stays between shift and the mean: no overflow.
   const mean2 = tf.add(tf.add(shift, half), half);
   const invStd2 = tf.div(tf.mul(root, 0.5), scale);
   return {y2, mean2, invStd2, xhat2};
@@ -189,10 +173,8 @@ export function layerNormComposite(
   const statShape = statsShape(x.shape, axis);
   const flat = [x.size];
   return tf.tidy(() => {
-    // The three nodes take x flattened, so the engine sums their gradients
-    // of x at rank 1 (wasm's binary ops are wrong above rank 6).
+    // Flat, so the engine sums the three nodes' gradients at rank 1.
     const xFlat = tf.reshape(x, flat);
-    // Shared with the stats nodes past `normalize`'s scope; disposed below.
     const kept: {invStd2?: tf.Tensor, xhat2?: tf.Tensor, mean2?: tf.Tensor} = {};
     const normalize = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
       const [xIn, gammaIn, betaIn] = args as tf.Tensor[];
@@ -233,17 +215,13 @@ export function layerNormComposite(
   });
 }
 
-/**
- * [dx, dGamma, dBeta] in TF.js ops, for a backend with a forward kernel of
- * ours but no backward one. xhat comes from x again, as in the forward.
- */
+/** [dx, dGamma, dBeta] for a backend with our forward kernel but no backward one. */
 export function layerNormGradComposite(
     dy: tf.Tensor, x: tf.Tensor, invStd: tf.Tensor, gamma: tf.Tensor, dMean: tf.Tensor,
     dInvStd: tf.Tensor, axis: number[], featureAxes: number[]): tf.Tensor[] {
   return tf.tidy(() => {
     const fold = new GroupFold(x.shape, axis, gamma.shape, featureAxes);
     const invStd2 = tf.reshape(invStd, [fold.shape2d[0], 1]);
-    // epsilon only bounds the scale from below; any positive value will do.
     const {scale, centered} = center(fold.toGroups(x), 1e-30);
     const xhat2 = tf.mul(centered, tf.mul(tf.mul(scale, invStd2), 2));
     const [dxOfY, dGamma, dBeta] = gradOfY(fold, dy, xhat2, invStd2, gamma);

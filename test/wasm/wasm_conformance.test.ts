@@ -130,7 +130,7 @@ describe('the WebAssembly kernels themselves', () => {
       f32.set(x, xAt);
       f32.set(gamma, gammaAt);
       f32.set(beta, betaAt);
-      kernels.forwardRows(4 * xAt, 4 * gammaAt, 4 * betaAt, 4 * yAt, 4 * meanAt, 4 * (meanAt + rows),
+      kernels.forwardGroups(4 * xAt, 4 * gammaAt, 4 * betaAt, 4 * yAt, 4 * meanAt, 4 * (meanAt + rows),
                           rows, n, 1e-5);
       return Array.from(f32.subarray(yAt, yAt + size));
     });

@@ -35,7 +35,7 @@ export function layerNorm(args: {
     const [yAt, meanAt, invStdAt] = outputs.map(t => heap.address(t));
     const kernels = simdKernels(backend);
     if (kernels != null && layout.contiguous && layout.paramsPerColumn) {
-      kernels.forwardRows(
+      kernels.forwardGroups(
           xAt, gammaAt, betaAt, yAt, meanAt, invStdAt, groupCount, groupLength, attrs.epsilon);
       return;
     }

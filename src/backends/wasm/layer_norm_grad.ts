@@ -37,7 +37,7 @@ export function layerNormGrad(args: {
     if (kernels != null && layout.contiguous && layout.paramsPerColumn) {
       const dGammaSumAt = heap.allocate(groupLength * FLOAT64_BYTES);
       const dBetaSumAt = heap.allocate(groupLength * FLOAT64_BYTES);
-      kernels.backwardRows(
+      kernels.backwardGroups(
           dyAt, xAt, invStdAt, gammaAt, dMeanAt, dInvStdAt, dxAt, dGammaAt,
           dBetaAt, dGammaSumAt, dBetaSumAt, groupCount, groupLength);
       return;
