@@ -27,7 +27,7 @@ export interface GroupLayout {
   paramsPerColumn: boolean;
   /** Elements of gamma/beta. */
   paramSize: number;
-  /** Outermost first; size-1 axes dropped; never empty. */
+  /** Outermost first; size-1 axes dropped; at least one normalized run. */
   dims: LayoutDim[];
 }
 
@@ -54,8 +54,8 @@ export function groupLayout(
       paramStride *= size;
     }
   }
-  if (dims.length === 0) {
-    dims.push({size: 1, stride: 1, normalized: true, paramStride: 0});
+  if (!dims.some(d => d.normalized)) {
+    dims.push({size: 1, stride: 1, normalized: true, paramStride: 0});  // groups of one
   }
   let groupCount = 1, groupLength = 1;
   for (const d of dims) {

@@ -36,6 +36,9 @@ const CASES: Array<[number[], number[], number[]]> = [
   [[1, 1, 1], [1], [1]],
   [[5], [0], [0]],
   [[3, 5], [1], [0]],
+  [[2, 1], [1], [1]],
+  [[2, 1, 3], [1], [1, 2]],
+  [[1, 4], [1], [1]],
   [[2, 3, 4, 5, 2, 3, 2], [1, 3, 5], [2, 3]],
 ];
 
@@ -47,6 +50,7 @@ describe('groupLayout', () => {
     const columns = columnOffsets(layout);
     const entries = bruteForce(shape, axis, featureAxes);
     expect(layout.groupCount * layout.groupLength).toBe(entries.length);
+    expect(layout.dims.some(d => d.normalized)).toBe(true);
     expect(layout.paramSize).toBe(featureAxes.reduce((a, f) => a * shape[f], 1));
     for (const e of entries) {
       expect(groups.x[e.group] + columns.x[e.column]).toBe(e.offset);

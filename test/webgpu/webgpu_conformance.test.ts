@@ -61,12 +61,12 @@ async function outputsOn(backend: string, c: ConformanceCase):
   await tf.setBackend(backend);
   try {
     const d = caseData(c);
-    const axes = lib.normalizeAxes(c.axis, c.shape.length);
+    const axes = lib.normalizeAxes(c.featureAxes ?? c.axis, c.shape.length, 'featureAxes', true);
     const paramShape = axes.map(a => c.shape[a]);
     const x = tf.tensor(d.x, c.shape);
     const gamma = d.gamma ? tf.tensor(d.gamma, paramShape) : null;
     const beta = d.beta ? tf.tensor(d.beta, paramShape) : null;
-    const opts = {axis: c.axis, epsilon: c.epsilon};
+    const opts = {axis: c.axis, epsilon: c.epsilon, featureAxes: c.featureAxes};
     const out: Record<string, Float32Array> = {};
     const stats = lib.layerNormWithStats(x, gamma, beta, opts);
     out.y = await stats.y.data() as Float32Array;
@@ -81,8 +81,9 @@ async function outputsOn(backend: string, c: ConformanceCase):
       const params = [x, gamma ?? tf.ones(paramShape), beta ?? tf.zeros(paramShape)];
       const [dx, dGamma, dBeta] = tf.grads((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
         const o = lib.layerNormWithStats(xi, g, b, opts);
-        return tf.addN([tf.sum(tf.mul(o.y, wy)), tf.sum(tf.mul(o.mean, wStats)),
-                        tf.sum(tf.mul(o.invStd, wStats))]);
+        // Flat views: webgpu's elementwise ops stop below rank 7.
+        const dot = (t: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.reshape(t, [-1]), tf.reshape(w, [-1])));
+        return tf.addN([dot(o.y, wy), dot(o.mean, wStats), dot(o.invStd, wStats)]);
       })(params);
       out.dx = await dx.data() as Float32Array;
       out.dGamma = await dGamma.data() as Float32Array;
