@@ -13,7 +13,12 @@ export function unpackedView(
     temporaries: TensorInfo[]): TensorInfo {
   let source = t;
   if (backend.texData.get(t.dataId).isPacked) {
-    source = backend.unpackTensor(t);
+    // Packing blocks the last two dims only, so [batch, rows, columns] is the
+    // same texture at a rank TF.js's unpack program takes.
+    const rank = t.shape.length;
+    const folded = rank <= 3 ? t.shape :
+        [tf.util.sizeFromShape(t.shape.slice(0, -2)), ...t.shape.slice(-2)];
+    source = backend.unpackTensor({...t, shape: folded});
     temporaries.push(source);
   }
   return {dataId: source.dataId, shape, dtype: source.dtype};
