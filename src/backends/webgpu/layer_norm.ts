@@ -1,7 +1,6 @@
 /**
- * Forward LayerNorm on `webgpu`: group statistics (one workgroup per group),
- * y element-wise, then the mean and invStd lanes copied out (TF.js's program
- * runner binds one output per dispatch). No full-size temporary.
+ * Forward LayerNorm on `webgpu`: one dispatch (fused_forward_webgpu.ts),
+ * no temporary.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
@@ -9,11 +8,11 @@ import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
 import {statsShape} from '../../layer_norm_util';
 import {groupLayout} from '../../layout';
-import {GroupStat, GroupStatLaneProgram, GroupStatsProgram} from './group_stats_webgpu';
+import {FusedForwardProgram} from './fused_forward_webgpu';
+import {runFused} from './fused_pipeline';
 import {groupWorkgroupSize} from './group_workgroup';
 import {WgslLayout} from './layout_wgsl';
-import {NormalizeProgram} from './normalize_webgpu';
-import {filled, flat, withShape} from './program_util';
+import {filled} from './program_util';
 
 export function layerNorm(args: {
   inputs: LayerNormInputs,
@@ -31,18 +30,14 @@ export function layerNorm(args: {
   }
   const layout = new WgslLayout(groupLayout(x.shape, axis, featureAxes));
 
-  const groupStats = backend.runWebGPUProgram(
-      new GroupStatsProgram(layout, groupWorkgroupSize(backend, layout.groupUnits)),
-      [flat(x)], 'float32', [...layout.uniformData, {type: 'float32', data: [epsilon]}]);
-  const y = backend.runWebGPUProgram(
-      new NormalizeProgram(layout), [flat(x), flat(gamma), flat(beta), groupStats],
-      'float32', layout.uniformData);
-  const [mean, invStd] = [GroupStat.MEAN, GroupStat.INV_STD].map(
-      lane => backend.runWebGPUProgram(
-          new GroupStatLaneProgram(layout.groupCount, lane), [groupStats], 'float32'));
-  backend.disposeData(groupStats.dataId);
-
-  return [withShape(y, x.shape), withShape(mean, statShape), withShape(invStd, statShape)];
+  const outputs = [x.shape, statShape, statShape].map(
+      shape => backend.makeTensorInfo(shape, 'float32'));
+  runFused(
+      backend, new FusedForwardProgram(
+                   layout, groupWorkgroupSize(backend, layout.groupUnits),
+                   backend.tensorMap.get(x.dataId).dtype === 'int32'),
+      [x, gamma, beta], outputs, [...layout.uniformData, {type: 'float32', data: [epsilon]}]);
+  return outputs;
 }
 
 export const layerNormConfig: tf.KernelConfig = {

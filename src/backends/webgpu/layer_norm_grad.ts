@@ -1,19 +1,19 @@
 /**
- * Backward LayerNorm on `webgpu`: per-group dx coefficients (one workgroup
- * per group), dx element-wise, then dGamma/dBeta as block partial sums added
- * up per output. Temporaries: 4 floats per group, 2 * paramSize per block.
+ * Backward LayerNorm on `webgpu` in three dispatches: dx with its per-group
+ * coefficients, then dGamma/dBeta as block partial sums, added up.
+ * Temporaries: 4 floats per group, 2 * paramSize per block.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
 import {groupLayout} from '../../layout';
-import {GradGroupProgram} from './grad_group_webgpu';
-import {GradInputProgram} from './grad_input_webgpu';
+import {FusedGradProgram, ParamGradSumsProgram} from './fused_grad_webgpu';
+import {runFused} from './fused_pipeline';
 import {groupWorkgroupSize} from './group_workgroup';
 import {WgslLayout} from './layout_wgsl';
-import {itemsPerBlock, ParamGrad, ParamGradPartialProgram, ParamGradSumProgram} from './param_grad_webgpu';
-import {filled, flat, withShape} from './program_util';
+import {itemsPerBlock, ParamGradPartialProgram} from './param_grad_webgpu';
+import {filled, flat} from './program_util';
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
@@ -32,13 +32,13 @@ export function layerNormGrad(args: {
   }
   const layout = new WgslLayout(groupLayout(x.shape, axis, featureAxes));
 
-  const gradCoefficients = backend.runWebGPUProgram(
-      new GradGroupProgram(layout, groupWorkgroupSize(backend, layout.groupUnits)),
-      [x, dy, gamma, invStd, dMean, dInvStd].map(flat), 'float32', layout.uniformData);
-  const dx = backend.runWebGPUProgram(
-      new GradInputProgram(layout),
-      [flat(x), flat(dy), flat(gamma), flat(invStd), gradCoefficients], 'float32',
-      layout.uniformData);
+  const dx = backend.makeTensorInfo(x.shape, 'float32');
+  const gradCoefficients = backend.makeTensorInfo([layout.groupCount * 4], 'float32');
+  runFused(
+      backend, new FusedGradProgram(
+                   layout, groupWorkgroupSize(backend, layout.groupUnits),
+                   backend.tensorMap.get(x.dataId).dtype === 'int32'),
+      [x, dy, gamma, invStd, dMean, dInvStd], [dx, gradCoefficients], layout.uniformData);
 
   const blockItems = itemsPerBlock(layout.reduceLength);
   const blockCount = Math.ceil(layout.reduceLength / blockItems);
@@ -48,14 +48,14 @@ export function layerNormGrad(args: {
         ...layout.uniformData, {type: 'int32', data: [blockItems]},
         {type: 'int32', data: [blockCount]}
       ]);
-  const [dGamma, dBeta] = [ParamGrad.GAMMA, ParamGrad.BETA].map(
-      param => backend.runWebGPUProgram(
-          new ParamGradSumProgram(layout.paramSize, layout.components, param),
-          [partialSums], 'float32', [{type: 'int32', data: [blockCount]}]));
+  const [dGamma, dBeta] = [0, 1].map(() => backend.makeTensorInfo(paramShape, 'float32'));
+  runFused(
+      backend, new ParamGradSumsProgram(layout.paramUnits, layout.components), [partialSums],
+      [dGamma, dBeta], [{type: 'int32', data: [layout.paramUnits]}, {type: 'int32', data: [blockCount]}]);
   backend.disposeData(gradCoefficients.dataId);
   backend.disposeData(partialSums.dataId);
 
-  return [withShape(dx, x.shape), withShape(dGamma, paramShape), withShape(dBeta, paramShape)];
+  return [dx, dGamma, dBeta];
 }
 
 export const layerNormGradConfig: tf.KernelConfig = {

@@ -2,13 +2,13 @@
  * dGamma (sum of dy * xhat) and dBeta (sum of dy) over the elements sharing
  * each gamma entry, in two stages: ParamGradPartialProgram sums blocks of
  * those elements, one invocation per (block, gamma unit), into
- * [blocks, 2, paramSize]; ParamGradSumProgram adds up the blocks of one of
- * the two. Consecutive invocations take consecutive gamma entries, so reads
+ * [blocks, 2, paramSize] (ParamGrad order); ParamGradSumsProgram adds up
+ * the blocks. Consecutive invocations take consecutive gamma entries, so reads
  * are coalesced on the contiguous layout.
  */
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
-import {GradGroup} from './grad_group_webgpu';
+import {GradGroup} from './fused_grad_webgpu';
 import {ELEMENTWISE_WORKGROUP_SIZE, elementwiseDispatch, lane, WgslLayout} from './layout_wgsl';
 
 export const ParamGrad = {GAMMA: 0, BETA: 1} as const;
@@ -69,44 +69,6 @@ export class ParamGradPartialProgram implements WebGPUProgram {
           }
           result[${partial(ParamGrad.GAMMA)}] = dGamma;
           result[${partial(ParamGrad.BETA)}] = dBeta;
-        }
-      }
-    `;
-  }
-}
-
-export class ParamGradSumProgram implements WebGPUProgram {
-  variableNames = ['partialSums'];
-  variableComponents: number[];
-  outputShape: number[];
-  outputComponent: number;
-  shaderKey: string;
-  dispatchLayout = {x: [0]};
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [ELEMENTWISE_WORKGROUP_SIZE, 1, 1];
-  size = true;
-  uniforms = 'blockCount : i32,';
-  private readonly param: number;
-
-  constructor(paramSize: number, components: number, param: number) {
-    this.param = param;
-    this.variableComponents = [components];
-    this.outputComponent = components;
-    this.outputShape = [paramSize];
-    this.dispatch = elementwiseDispatch(paramSize / components);
-    this.shaderKey = `layerNormParamGradSum_${param}_vec${components}`;
-  }
-
-  getUserCode(): string {
-    const unit = this.outputComponent === 4 ? 'vec4<f32>' : 'f32';
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          var total = ${unit}(0.0);
-          for (var block = 0; block < uniforms.blockCount; block = block + 1) {
-            total = total + partialSums[(block * 2 + ${this.param}) * uniforms.size + index];
-          }
-          result[index] = total;
         }
       }
     `;
