@@ -48,11 +48,23 @@ export interface LayerNormGradInputs extends NamedTensorInfoMap {
   dInvStd: TensorInfo;
 }
 
-/** Backends whose kernels honour featureAxes != axis (elsewhere the op runs the composite). */
-const FEATURE_AXES_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgl', 'webgpu'];
+/**
+ * What each backend's kernels handle; for other calls the op runs the
+ * composite. A backend's owner updates its entry as its kernels grow.
+ */
+const KERNEL_SUPPORT: Record<string, {featureAxes: boolean, maxRank: number}> = {
+  cpu: {featureAxes: true, maxRank: Infinity},
+  wasm: {featureAxes: true, maxRank: Infinity},
+  webgl: {featureAxes: true, maxRank: Infinity},
+  webgpu: {featureAxes: true, maxRank: Infinity},
+};
 
-export function kernelsSupportFeatureAxes(backendName: string): boolean {
-  return FEATURE_AXES_BACKENDS.includes(backendName);
+export function kernelsSupport(
+    backendName: string, {axis, featureAxes}: {axis: number[], featureAxes: number[]},
+    rank: number): boolean {
+  const support = KERNEL_SUPPORT[backendName] ?? {featureAxes: false, maxRank: Infinity};
+  const sameAxes = axis.length === featureAxes.length && axis.every((a, i) => a === featureAxes[i]);
+  return rank <= support.maxRank && (sameAxes || support.featureAxes);
 }
 
 /** The per-group coefficients of dx, by the formula above. */

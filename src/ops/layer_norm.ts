@@ -1,7 +1,7 @@
 /** The public op: checks its arguments, then runs the backend's kernel or the composite. */
 import * as tf from '@tensorflow/tfjs';
 
-import {kernelsSupportFeatureAxes, LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../kernel_names';
+import {kernelsSupport, LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../kernel_names';
 import {AxisArg, describeValue, normalizeAxes, paramShape} from '../layer_norm_util';
 import {FORCE_COMPOSITE_FLAG, layerNormComposite} from './layer_norm_composite';
 
@@ -89,7 +89,7 @@ function run(
   const gamma = gammaArg == null ? tf.ones(expected) : asFloat(gammaArg);
   const beta = betaArg == null ? tf.zeros(expected) : asFloat(betaArg);
   const attrs: LayerNormAttrs = {axis: axes, epsilon, featureAxes};
-  const [y, mean, invStd] = useKernel(attrs) ?
+  const [y, mean, invStd] = useKernel(attrs, rank) ?
       tf.engine().runKernel(
           LayerNormKernel, {x, gamma, beta} as LayerNormInputs as unknown as tf.NamedTensorMap,
           attrs as unknown as tf.NamedAttrMap) as tf.Tensor[] :
@@ -97,12 +97,10 @@ function run(
   return withStats ? {y, mean, invStd} : y;
 }
 
-function useKernel({axis, featureAxes}: LayerNormAttrs): boolean {
+function useKernel(attrs: LayerNormAttrs, rank: number): boolean {
   const backend = tf.getBackend();
-  if (tf.getKernel(LayerNormKernel, backend) == null || tf.env().getBool(FORCE_COMPOSITE_FLAG)) {
-    return false;
-  }
-  return tf.util.arraysEqual(axis, featureAxes) || kernelsSupportFeatureAxes(backend);
+  return tf.getKernel(LayerNormKernel, backend) != null &&
+      !tf.env().getBool(FORCE_COMPOSITE_FLAG) && kernelsSupport(backend, attrs, rank);
 }
 
 function checkOptions(options: unknown) {

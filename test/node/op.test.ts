@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {layerNorm, LayerNormKernel, layerNormWithStats} from '../../src';
+import {kernelsSupport} from '../../src/kernel_names';
 import {compare, finiteDifferences, normalData, refForward, refGrads, refLoss} from '../conformance/reference';
 
 beforeAll(async () => {
@@ -133,6 +134,19 @@ describe('edge shapes', () => {
 });
 
 describe('dispatch and training plumbing', () => {
+  test('featureAxes != axis runs the cpu kernel; backends whose kernels lack it get the composite', async () => {
+    const x = tf.tensor(normalData(24, 1), [2, 3, 4]);
+    const gamma = tf.ones([3]);
+    const profile = await tf.profile(() => layerNorm(x, gamma, null, {axis: [1, 2], featureAxes: 1}));
+    expect(profile.kernelNames).toContain(LayerNormKernel);
+    tf.dispose([profile.result as tf.Tensor, x, gamma]);
+    const same = {axis: [1], featureAxes: [1]}, other = {axis: [1], featureAxes: [0]};
+    expect([kernelsSupport('cpu', other, 8), kernelsSupport('wasm', other, 8)]).toEqual([true, true]);
+    expect([kernelsSupport('webgl', same, 6), kernelsSupport('webgl', same, 7)]).toEqual([true, false]);
+    expect([kernelsSupport('webgl', other, 3), kernelsSupport('webgpu', other, 3)]).toEqual([false, false]);
+    expect(kernelsSupport('someOtherBackend', same, 8)).toBe(true);
+  });
+
   test('the op dispatches the registered kernel (seen by the profiler)', async () => {
     const x = tf.ones([2, 3]);
     const profile = await tf.profile(() => layerNorm(x));

@@ -93,9 +93,16 @@ function forwardStrided(
     const groupInvStd = 1 / Math.sqrt(squares / n + epsilon);
     mean[group] = groupMean;
     invStd[group] = groupInvStd;
-    for (let j = 0; j < n; j++) {
-      const k = start + cx[j], p = paramStart + cp[j];
-      y[k] = (x[k] - groupMean) * groupInvStd * gamma[p] + beta[p];
+    if (layout.paramsPerColumn) {
+      for (let j = 0; j < n; j++) {
+        const k = start + cx[j];
+        y[k] = (x[k] - groupMean) * groupInvStd * gamma[j] + beta[j];
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        const k = start + cx[j], p = paramStart + cp[j];
+        y[k] = (x[k] - groupMean) * groupInvStd * gamma[p] + beta[p];
+      }
     }
   }
 }
