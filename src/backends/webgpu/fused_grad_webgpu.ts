@@ -44,8 +44,7 @@ export class FusedGradProgram implements FusedProgram {
       var<private> localIndex : u32;
 
       ${layout.helpers()}
-      ${workgroupSumSnippet('workgroupSum', 'f32', size)}
-      ${workgroupSumSnippet('workgroupSum2', 'vec2<f32>', size)}
+      ${workgroupSumSnippet('workgroupSum', 'vec4<f32>', size)}
 
       @compute @workgroup_size(${size})
       fn main(@builtin(local_invocation_index) local : u32,
@@ -65,28 +64,28 @@ export class FusedGradProgram implements FusedProgram {
         }
         let groupLength = f32(uniforms.groupLength);
 
+        // One pass: with d = x - shift (exact), sum(g * xhat) is
+        // invStd * (sum(g * d) - shiftedMean * sum(g)), d of the data's spread.
         var sum = ${unit}(0.0);
-        for (var column = i32(local); isGroup && column < uniforms.groupUnits; column = column + ${size}) {
-          sum = sum + (${layout.load('x', 'start.x + columnPosition(column).x')} - shift);
-        }
-        let shiftedMean = workgroupSum(${layout.horizontalSum('sum')}) / groupLength;
-
         var sumG = ${unit}(0.0);
-        var sumGXhat = ${unit}(0.0);
+        var sumGD = ${unit}(0.0);
         for (var column = i32(local); isGroup && column < uniforms.groupUnits; column = column + ${size}) {
           let position = start + columnPosition(column);
-          let xhat = ((${layout.load('x', 'position.x')} - shift) - shiftedMean) * scale;
+          let d = ${layout.load('x', 'position.x')} - shift;
           let g = ${layout.load('dy', 'position.x')} * ${layout.load('gamma', 'position.y')};
+          sum = sum + d;
           sumG = sumG + g;
-          sumGXhat = sumGXhat + g * xhat;
+          sumGD = sumGD + g * d;
         }
-        let sums = workgroupSum2(vec2<f32>(${layout.horizontalSum('sumG')},
-                                           ${layout.horizontalSum('sumGXhat')}));
+        let sums = workgroupSum(vec4<f32>(${layout.horizontalSum('sum')}, ${layout.horizontalSum('sumG')},
+                                          ${layout.horizontalSum('sumGD')}, 0.0));
+        let shiftedMean = sums.x / groupLength;
+        let sumGXhat = scale * (sums.z - shiftedMean * sums.y);
         var xhatCoef = 0.0;
         var constCoef = 0.0;
         if (isGroup) {
-          xhatCoef = (scale * sums.y + dInvStd[group] * scale * scale) / groupLength;
-          constCoef = (dMean[group] - scale * sums.x) / groupLength;
+          xhatCoef = (scale * sumGXhat + dInvStd[group] * scale * scale) / groupLength;
+          constCoef = (dMean[group] - scale * sums.y) / groupLength;
         }
 
         for (var column = i32(local); isGroup && column < uniforms.groupUnits; column = column + ${size}) {
