@@ -49,6 +49,17 @@ export class GlslLayout {
     return this.simple ? `${getter}(${position}.z, ${position}.y)` : `${getter}(${position}.x)`;
   }
 
+  /**
+   * GLSL of the position of `item` in `segment`. The simple layout needs
+   * only (group, column), written out: SwiftShader's JIT folds little.
+   */
+  position(segmentPosition: string, itemPosition: string): string {
+    if (!this.simple) {
+      return `${segmentPosition}(segment) + ${itemPosition}(item)`;
+    }
+    return segmentPosition === 'groupPosition' ? 'ivec3(0, item, segment)' : 'ivec3(0, segment, item)';
+  }
+
   /** The position functions, and groupShift when x is an input. */
   helpers(readsX: boolean): string {
     const length = this.groupLength;
@@ -72,8 +83,7 @@ export class GlslLayout {
     // nearby values, so a large mean costs no precision (0 if not finite).
     return functions + (readsX ? `
       float groupShift(int group) {
-        ivec3 start = groupPosition(group);
-        float first = ${this.read('getX', 'start')};
+        float first = ${this.simple ? 'getX(group, 0)' : 'getX(groupPosition(group).x)'};
         return (isnan(first) || isinf(first)) ? 0.0 : first;
       }
     ` : '');

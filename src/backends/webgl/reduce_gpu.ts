@@ -88,13 +88,12 @@ class ReduceProgram implements GPGPUProgram {
         ${flatOutputIndexGlsl(shape)}
         int segment = outIndex / ${chunks};
         int first = (outIndex - segment * ${chunks}) * ${chunkLength};
-        ivec3 base = ${spec.segmentPosition}(segment);
         ${spec.setup}
         float total = 0.0;
         for (int k = 0; k < ${chunkLength}; k++) {
           int item = first + k;
           ${chunks * chunkLength === length ? '' : `if (item >= ${length}) break;`}
-          ivec3 position = base + ${spec.itemPosition}(item);
+          ivec3 position = ${layout.position(spec.segmentPosition, spec.itemPosition)};
           float term = ${spec.term};
           total += ${spec.reduction === 'rootMeanSquare' ? 'term * term' : 'term'};
         }
