@@ -1,24 +1,18 @@
 /**
- * tfjs-layernorm: an MXNet-Gluon-style LayerNorm for TensorFlow.js.
- *
- * Importing this module registers the gradient and the `cpu` kernels.
- * Other backends' kernels: `webgl` (it ships inside `@tensorflow/tfjs`) and
- * tfjs-node's `tensorflow` (its kernels import nothing of tfjs-node) register
- * here too; `webgpu` and `wasm` through their subpath imports
- * `tfjs-layernorm/webgpu` and `tfjs-layernorm/wasm`.
+ * tfjs-layernorm: registers the gradient and the cpu, webgl and tfjs-node
+ * (`tensorflow`) kernels; webgpu and wasm register through
+ * `tfjs-layernorm/webgpu` and `/wasm`.
  */
 import {registerCpuKernels} from './backends/cpu/register_all_kernels';
 import {registerTensorflowKernels} from './backends/tensorflow/register_all_kernels';
 import {registerWebglKernels} from './backends/webgl/register_all_kernels';
 import {registerFileRouter} from './io/node_file_system';
-import {registerGradientOnce} from './register';
+import {registerGradients} from './gradients/register_all_gradients';
 
-registerGradientOnce();
+registerGradients();
 registerCpuKernels();
 registerWebglKernels();
-// tfjs-node's `tensorflow` backend: its kernels import nothing of tfjs-node.
 registerTensorflowKernels();
-// `file://` URLs in Node without tfjs-node (steps aside when tfjs-node is there).
 registerFileRouter();
 
 export {LayerNormAttrs, LayerNormGradAttrs, LayerNormGradKernel, LayerNormKernel} from './kernel_names';

@@ -1,47 +1,31 @@
 /**
- * Names, inputs and attributes of the kernels behind `layerNorm`.
+ * The kernel contract every backend implements.
  *
- * The contract every backend implements:
- *
- * Forward kernel `LayerNormKernel`
- *   inputs  x      float32, any rank >= 1
- *           gamma  float32, shape = sizes of x at `axis` (ascending order)
- *           beta   float32, same shape as gamma
- *   attrs   axis    sorted, distinct, non-negative axes (the op normalizes them)
- *           epsilon > 0, added to the biased variance
- *   outputs [y, mean, invStd]; y has the shape of x; mean and invStd have the
- *           shape of x with the normalized axes set to 1, and hold the
- *           per-group mean and 1 / sqrt(var + epsilon).
- *
- * The op always passes gamma and beta (ones / zeros when the caller gave
- * none): TF.js clones every `inputsToSave` entry onto the tape, and an absent
- * gamma would crash there (the built-in batchNorm has that bug). A constant
- * gamma costs one multiply per element and keeps each backend to one code path.
- *
- * Backward kernel `LayerNormGradKernel`
- *   inputs  dy, x, mean, invStd, gamma, dMean, dInvStd (dMean and dInvStd are
- *           the gradients flowing into the stats outputs; zeros when unused)
- *   attrs   axis (as above)
- *   outputs [dx, dGamma, dBeta]
- *
- *   With xhat = (x - mean) * invStd, g = dy * gamma, N = group size, and
- *   <.> the mean over the group:
- *     dx     = invStd * (g - <g>) - xhat * (invStd * <g * xhat> + dInvStd * invStd^2 / N)
- *              + dMean / N
- *     dGamma = sum over groups of dy * xhat
- *     dBeta  = sum over groups of dy
+ * LayerNormKernel: inputs x (any rank >= 1), gamma and beta (shaped as x's
+ *   sizes at featureAxes; the op passes ones/zeros for absent ones, as the
+ *   tape clones every saved input); attrs axis, featureAxes (sorted,
+ *   distinct, non-negative), epsilon > 0; outputs [y, mean, invStd], the
+ *   stats shaped as x with `axis` set to 1.
+ * LayerNormGradKernel: inputs dy, x, invStd, gamma, dMean, dInvStd; attrs
+ *   axis, featureAxes; outputs [dx, dGamma, dBeta]. Per group of
+ *   N = groupLength, with xhat = (x - mean) * invStd, g = dy * gamma and
+ *   sumG, sumGXhat the group sums of g and g * xhat:
+ *     xhatCoef  = (invStd * sumGXhat + dInvStd * invStd^2) / N
+ *     constCoef = (dMean - invStd * sumG) / N
+ *     dx        = invStd * g - xhatCoef * xhat + constCoef
+ *     dGamma, dBeta = sums of dy * xhat, dy over the elements sharing each entry
+ *   The mean is recomputed from x, not saved: a float32 mean is off by up to
+ *   |mean| * 2^-24, which on a row of mean 1e4 and spread 1 moves xhat by 6e-4.
  */
 import type {NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs';
 
-/** Kernel name of the forward op, namespaced so it never meets a TF.js one. */
 export const LayerNormKernel = 'TfjsLayerNorm';
-/** Kernel name of the fused backward. */
 export const LayerNormGradKernel = 'TfjsLayerNormGrad';
 
 export interface LayerNormAttrs {
-  /** Sorted, distinct, non-negative axes. */
   axis: number[];
   epsilon: number;
+  featureAxes: number[];
 }
 
 export interface LayerNormInputs extends NamedTensorInfoMap {
@@ -52,14 +36,43 @@ export interface LayerNormInputs extends NamedTensorInfoMap {
 
 export interface LayerNormGradAttrs {
   axis: number[];
+  featureAxes: number[];
 }
 
 export interface LayerNormGradInputs extends NamedTensorInfoMap {
   dy: TensorInfo;
   x: TensorInfo;
-  mean: TensorInfo;
   invStd: TensorInfo;
   gamma: TensorInfo;
   dMean: TensorInfo;
   dInvStd: TensorInfo;
+}
+
+/**
+ * What each backend's kernels handle; for other calls the op runs the
+ * composite. A backend's owner updates its entry as its kernels grow.
+ */
+const KERNEL_SUPPORT: Record<string, {featureAxes: boolean, maxRank: number}> = {
+  cpu: {featureAxes: true, maxRank: Infinity},
+  wasm: {featureAxes: true, maxRank: Infinity},
+  webgl: {featureAxes: true, maxRank: Infinity},
+  webgpu: {featureAxes: true, maxRank: Infinity},
+};
+
+export function kernelsSupport(
+    backendName: string, {axis, featureAxes}: {axis: number[], featureAxes: number[]},
+    rank: number): boolean {
+  const support = KERNEL_SUPPORT[backendName] ?? {featureAxes: false, maxRank: Infinity};
+  const sameAxes = axis.length === featureAxes.length && axis.every((a, i) => a === featureAxes[i]);
+  return rank <= support.maxRank && (sameAxes || support.featureAxes);
+}
+
+/** The per-group coefficients of dx, by the formula above. */
+export function dxCoefficients(
+    invStd: number, dMean: number, dInvStd: number, sumG: number,
+    sumGXhat: number, groupLength: number): {xhatCoef: number, constCoef: number} {
+  return {
+    xhatCoef: (invStd * sumGXhat + dInvStd * invStd * invStd) / groupLength,
+    constCoef: (dMean - invStd * sumG) / groupLength,
+  };
 }

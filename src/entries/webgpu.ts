@@ -1,22 +1,13 @@
 /**
- * `tfjs-layernorm/webgpu`: registers this package's fused kernels for TF.js's
- * `webgpu` backend (and the op's gradient, should this subpath be loaded
- * first). Kept out of the main entry so that users who never touch WebGPU
- * need no `@tensorflow/tfjs-backend-webgpu`.
- *
- *   import '@tensorflow/tfjs-backend-webgpu';
- *   import {layerNorm} from 'tfjs-layernorm';
- *   import 'tfjs-layernorm/webgpu';
- *
- * Importing the backend package here as well makes this subpath enough on
- * its own to get the backend (it registers itself when navigator.gpu exists).
+ * `tfjs-layernorm/webgpu`: loads TF.js's `webgpu` backend (it registers
+ * itself where navigator.gpu exists) and registers the kernels for it.
  */
 import '@tensorflow/tfjs-backend-webgpu';
 
 import {registerWebGPUKernels} from '../backends/webgpu/register_all_kernels';
-import {registerGradientOnce} from '../register';
+import {registerGradients} from '../gradients/register_all_gradients';
 
-registerGradientOnce();
+registerGradients();
 registerWebGPUKernels();
 
 export {registerWebGPUKernels, webgpuKernelConfigs} from '../backends/webgpu/register_all_kernels';

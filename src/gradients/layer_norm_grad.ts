@@ -1,7 +1,6 @@
 /**
- * Gradient of `LayerNormKernel`: one call of the fused backward kernel gives
- * dx, dGamma and dBeta together (the composite backward where the active
- * backend registers a forward kernel but no backward one).
+ * Gradient of `LayerNormKernel`: the fused backward kernel, or the composite
+ * backward on a backend with a forward kernel but no backward one.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -11,24 +10,22 @@ import {LayerNormAttrs, LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKe
 export const layerNormGradConfig: tf.GradConfig = {
   kernelName: LayerNormKernel,
   inputsToSave: ['x', 'gamma'],
-  outputsToSave: [false, true, true],
+  outputsToSave: [false, false, true],
   gradFunc: (dys: tf.Tensor|tf.Tensor[], saved: tf.Tensor[],
              attrs: tf.NamedAttrMap) => {
-    // The engine hands one dy per output: zeros for an output the loss does
-    // not use, so dMean and dInvStd are always tensors.
+    // One dy per output (zeros for unused ones), so dMean and dInvStd are tensors.
     const [dy, dMean, dInvStd] = dys as tf.Tensor[];
-    const [x, gamma, mean, invStd] = saved;
-    const {axis} = attrs as unknown as LayerNormAttrs;
-    const inputs: LayerNormGradInputs = {dy, x, mean, invStd, gamma, dMean, dInvStd};
-    const gradAttrs: LayerNormGradAttrs = {axis};
-    // Run once, eagerly: the engine calls each closure in its own tidy, so a
-    // lazy call would lose the two outputs the first closure does not return.
+    const [x, gamma, invStd] = saved;
+    const {axis, featureAxes} = attrs as unknown as LayerNormAttrs;
+    const inputs: LayerNormGradInputs = {dy, x, invStd, gamma, dMean, dInvStd};
+    const gradAttrs: LayerNormGradAttrs = {axis, featureAxes};
+    // Eagerly: the engine runs each closure in its own tidy.
     const [dx, dGamma, dBeta] =
         tf.getKernel(LayerNormGradKernel, tf.getBackend()) != null ?
         tf.engine().runKernel(
             LayerNormGradKernel, inputs as unknown as tf.NamedTensorMap,
             gradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[] :
-        layerNormGradComposite(dy, x, invStd, gamma, dMean, dInvStd, axis);
+        layerNormGradComposite(dy, x, invStd, gamma, dMean, dInvStd, axis, featureAxes);
     return {x: () => dx, gamma: () => dGamma, beta: () => dBeta};
   }
 };

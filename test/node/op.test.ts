@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {layerNorm, LayerNormKernel, layerNormWithStats} from '../../src';
+import {kernelsSupport} from '../../src/kernel_names';
 import {compare, finiteDifferences, normalData, refForward, refGrads, refLoss} from '../conformance/reference';
 
 beforeAll(async () => {
@@ -64,7 +65,23 @@ describe('argument checks', () => {
     ['x a scalar', () => layerNorm(tf.scalar(1), null, null), /x must have rank >= 1/],
     ['x not a tensor', () => layerNorm('abc' as unknown as tf.Tensor), /x must be a tf.Tensor or a nested array/],
     ['x a disposed tensor', () => { const t = tf.ones([2]); t.dispose(); return layerNorm(t); }, /x is a disposed tensor/],
-    ['options not an object', () => layerNorm(x(), null, null, 5 as unknown as {}), /options must be an object/],
+    ['options not an object', () => layerNorm(x(), null, null, 5 as unknown as {}), /options must be an object.*got 5/],
+    ['options an array', () => layerNorm(x(), null, null, [1] as unknown as {}), /options must be an object.*got \[1\]/],
+    ['options a string', () => layerNorm(x(), null, null, 'axis' as unknown as {}), /options must be an object.*got "axis"/],
+    ['unknown option axes', () => layerNorm(x(), null, null, {axes: 1} as unknown as {}), /unknown option 'axes'/],
+    ['unknown option eps', () => layerNorm(x(), null, null, {eps: 3} as unknown as {}), /unknown option 'eps'/],
+    ['axis a BigInt', () => layerNorm(x(), null, null, {axis: BigInt(1) as unknown as number}), /axis must be .*got 1n/],
+    ['axis NaN', () => layerNorm(x(), null, null, {axis: NaN}), /axis must be .*got NaN/],
+    ['axis Infinity in a list', () => layerNorm(x(), null, null, {axis: [0, Infinity]}), /axis must be .*got \[0, Infinity\]/],
+    ['ragged nested x', () => layerNorm([[1, 2, 3], [4, 5]]), /x is a ragged nested array: x\[1\] should hold 3 elements.*got 2/],
+    ['ragged nested x, deeper', () => layerNorm([[[1, 2], [3]], [[4, 5], [6, 7]]]), /x is a ragged nested array: x\[0\]\[1\]/],
+    ['nested x with a scalar in place of a row', () => layerNorm([[1, 2], 3] as unknown as number[][]), /x is a ragged nested array: x\[1\]/],
+    ['nested x holding a string', () => layerNorm([[1, 'a']] as unknown as number[][]), /x\[0\]\[1\] is "a"/],
+    ['ragged nested gamma', () => layerNorm(x(), [[1, 2], [3]] as unknown as number[], null, {axis: [1, 2], featureAxes: [0, 1]}), /gamma is a ragged nested array/],
+    ['featureAxes out of range', () => layerNorm(x(), null, null, {featureAxes: 3}), /featureAxes must be .*got 3/],
+    ['featureAxes repeated', () => layerNorm(x(), null, null, {featureAxes: [2, -1]}), /featureAxes must hold distinct axes/],
+    ['gamma not matching featureAxes', () => layerNorm(x(), tf.ones([4]), null, {featureAxes: [1, 2]}), /gamma must have shape \[3,4\] \(the sizes of x \[2,3,4\] at featureAxes \[1,2\]\); got \[4\]/],
+    ['beta not matching featureAxes', () => layerNorm(x(), null, tf.zeros([3, 4]), {featureAxes: 0}), /beta must have shape \[2\].*got \[3,4\]/],
   ];
   test.each(cases)('%s: a clear error and no leaked tensor', (_name, call, message) => {
     // The inputs are made inside a tidy so only the op's own leaks would show.
@@ -117,6 +134,18 @@ describe('edge shapes', () => {
 });
 
 describe('dispatch and training plumbing', () => {
+  test('featureAxes != axis runs the cpu kernel; backends whose kernels lack it get the composite', async () => {
+    const x = tf.tensor(normalData(24, 1), [2, 3, 4]);
+    const gamma = tf.ones([3]);
+    const profile = await tf.profile(() => layerNorm(x, gamma, null, {axis: [1, 2], featureAxes: 1}));
+    expect(profile.kernelNames).toContain(LayerNormKernel);
+    tf.dispose([profile.result as tf.Tensor, x, gamma]);
+    const same = {axis: [1], featureAxes: [1]}, other = {axis: [1], featureAxes: [0]};
+    expect([kernelsSupport('cpu', other, 8), kernelsSupport('wasm', other, 8)]).toEqual([true, true]);
+    expect([kernelsSupport('webgl', other, 8), kernelsSupport('webgpu', other, 8)]).toEqual([true, true]);
+    expect(kernelsSupport('someOtherBackend', same, 8)).toBe(true);
+  });
+
   test('the op dispatches the registered kernel (seen by the profiler)', async () => {
     const x = tf.ones([2, 3]);
     const profile = await tf.profile(() => layerNorm(x));

@@ -17,6 +17,7 @@ import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../confor
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
+import {compositeRankChecks, directKernelChecks, extremeRowChecks} from '../shared/hostile_inputs';
 
 const backend = () => tf.backend() as BackendWasm;
 
@@ -129,7 +130,7 @@ describe('the WebAssembly kernels themselves', () => {
       f32.set(x, xAt);
       f32.set(gamma, gammaAt);
       f32.set(beta, betaAt);
-      kernels.forwardRows(4 * xAt, 4 * gammaAt, 4 * betaAt, 4 * yAt, 4 * meanAt, 4 * (meanAt + rows),
+      kernels.forwardGroups(4 * xAt, 4 * gammaAt, 4 * betaAt, 4 * yAt, 4 * meanAt, 4 * (meanAt + rows),
                           rows, n, 1e-5);
       return Array.from(f32.subarray(yAt, yAt + size));
     });
@@ -143,4 +144,15 @@ describe('the WebAssembly kernels themselves', () => {
     // Throws (exit 1, "is stale") when layer_norm_kernels_wasm.ts is out of date.
     execFileSync(process.execPath, [script, '--check'], {stdio: 'pipe'});
   });
+});
+
+describe('hostile inputs (issue regressions)', () => {
+  compositeRankChecks();
+  extremeRowChecks(['kernels', 'composite']);
+  describe('JS loops', () => {
+    beforeAll(() => setWasmKernelImplementation('js'));
+    afterAll(() => setWasmKernelImplementation('simd'));
+    extremeRowChecks(['kernels']);
+  });
+  directKernelChecks();
 });

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 import * as lib from '../../src';
-import {ROW_WORKGROUP_SIZE_FLAG, rowWorkgroupSize} from '../../src/backends/webgpu/row_workgroup';
+import {GROUP_WORKGROUP_SIZE_FLAG, groupWorkgroupSize} from '../../src/backends/webgpu/group_workgroup';
 import {FLOAT32_TOLERANCES, Tolerance} from '../conformance/cases';
 import {compare, normalData} from '../conformance/reference';
 
@@ -128,7 +128,7 @@ test('int32 x through the kernel directly matches float32 x', async () => {
   const run = (dtype: 'int32'|'float32') => tf.tidy(() => tf.engine().runKernel(
       lib.LayerNormKernel,
       {x: tf.tensor(values, [4, 6], dtype), gamma: tf.ones([6]), beta: tf.zeros([6])},
-      {axis: [1], epsilon: 1e-5}) as tf.Tensor[]);
+      {axis: [1], epsilon: 1e-5, featureAxes: [1]}) as tf.Tensor[]);
   const fromInt = run('int32');
   const fromFloat = run('float32');
   for (let i = 0; i < 3; i++) {
@@ -154,11 +154,11 @@ async function runKernelsOnEmpty(backend: string, shape: number[], axis: number)
       const gamma = tf.ones(paramShape);
       const [y, mean, invStd] = tf.engine().runKernel(
           lib.LayerNormKernel, {x, gamma, beta: tf.zeros(paramShape)},
-          {axis: axes, epsilon: 1e-5}) as tf.Tensor[];
+          {axis: axes, epsilon: 1e-5, featureAxes: axes}) as tf.Tensor[];
       const grads = tf.engine().runKernel(lib.LayerNormGradKernel, {
-        dy: tf.zeros(shape), x, mean, invStd, gamma, dMean: tf.zeros(statShape),
+        dy: tf.zeros(shape), x, invStd, gamma, dMean: tf.zeros(statShape),
         dInvStd: tf.zeros(statShape)
-      }, {axis: axes}) as tf.Tensor[];
+      }, {axis: axes, featureAxes: axes}) as tf.Tensor[];
       return [y, mean, invStd, ...grads];
     });
     const out: Outputs = {};
@@ -191,14 +191,14 @@ test('no GPU buffer outlives the tensors that use it', async () => {
 test('row reductions: one SIMD group per row on SwiftShader, sized by the row elsewhere', () => {
   const backend = tf.backend() as WebGPUBackend;
   const architecture = (backend.adapterInfo as unknown as {architecture: string}).architecture;
-  const sizes = [1, 7, 192, 100000].map(units => rowWorkgroupSize(backend, units));
+  const sizes = [1, 7, 192, 100000].map(units => groupWorkgroupSize(backend, units));
   expect(sizes).toEqual(architecture === 'swiftshader' ? [1, 2, 4, 4] : [1, 2, 64, 256]);
-  tf.env().set(ROW_WORKGROUP_SIZE_FLAG, 32);
+  tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 32);
   try {
-    expect(rowWorkgroupSize(backend, 7)).toBe(32);
-    tf.env().set(ROW_WORKGROUP_SIZE_FLAG, 48);
-    expect(() => rowWorkgroupSize(backend, 7)).toThrow(/power of two/);
+    expect(groupWorkgroupSize(backend, 7)).toBe(32);
+    tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 48);
+    expect(() => groupWorkgroupSize(backend, 7)).toThrow(/power of two/);
   } finally {
-    tf.env().set(ROW_WORKGROUP_SIZE_FLAG, 0);
+    tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 0);
   }
 });

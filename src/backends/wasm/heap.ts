@@ -1,23 +1,16 @@
-/**
- * Direct access to the heap of TF.js's `wasm` backend: where a tensor's data
- * lives, typed-array views over it, and scratch space freed on every path.
- * No values go through JS arrays or `dataSync`.
- */
+/** The heap of TF.js's `wasm` backend: tensor addresses, views, scratch space. */
 import * as tf from '@tensorflow/tfjs';
 import type {DataType, TensorInfo} from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
-/**
- * The parts of the Emscripten module behind `BackendWasm` these kernels use
- * (the package's published types leave them out).
- */
+/** The parts of the Emscripten module these kernels use (left out of the published types). */
 export interface EmscriptenHeap {
   HEAPU8: Uint8Array;
   _malloc(bytes: number): number;
   _free(address: number): void;
-  /** Single-threaded builds: the module's exports, its memory among them. */
+  /** Single-threaded builds. */
   asm?: {memory?: WebAssembly.Memory};
-  /** Threaded builds: the shared memory the module and its workers import. */
+  /** Threaded builds (shared memory). */
   wasmMemory?: WebAssembly.Memory;
 }
 
@@ -25,13 +18,12 @@ export function emscriptenHeap(backend: BackendWasm): EmscriptenHeap {
   return backend.wasm as unknown as EmscriptenHeap;
 }
 
-export const FLOAT32_BYTES = 4;
+const FLOAT32_BYTES = 4;
 export const FLOAT64_BYTES = 8;
 
 /**
- * The heap of one kernel call. Views must be made after the call's last
- * allocation: an allocation may grow the heap, which detaches every view
- * made before it.
+ * The heap of one kernel call. Make views after the last allocation: growing
+ * the heap detaches every earlier view.
  */
 export class KernelHeap {
   private readonly scratch: number[] = [];
@@ -41,16 +33,11 @@ export class KernelHeap {
     this.module = emscriptenHeap(backend);
   }
 
-  /** Byte address of a tensor's data. */
   address(t: TensorInfo): number {
     return this.backend.dataIdMap.get(t.dataId).memoryOffset;
   }
 
-  /**
-   * Byte address of a tensor's values as float32: the tensor itself when it
-   * is float32 (what the op passes), else a converted copy in scratch space
-   * (a direct `runKernel` call with int32 input).
-   */
+  /** Address of a tensor's values as float32: its own, or a converted copy for int32. */
   float32Address(t: TensorInfo): number {
     if (t.dtype === 'float32') {
       return this.address(t);
@@ -61,7 +48,7 @@ export class KernelHeap {
     return copy;
   }
 
-  /** Scratch space, freed by `free()`; 8-byte aligned (malloc's guarantee). */
+  /** Scratch space, freed by `free()`; 8-byte aligned. */
   allocate(bytes: number): number {
     // `>>> 0`: malloc returns a signed address, negative above 2 GiB.
     const address = this.module._malloc(bytes) >>> 0;
@@ -74,10 +61,6 @@ export class KernelHeap {
 
   float32View(address: number, length: number): Float32Array {
     return new Float32Array(this.module.HEAPU8.buffer, address, length);
-  }
-
-  float64View(address: number, length: number): Float64Array {
-    return new Float64Array(this.module.HEAPU8.buffer, address, length);
   }
 
   private view(dtype: DataType, address: number, length: number):
@@ -95,7 +78,6 @@ export class KernelHeap {
     }
   }
 
-  /** Frees the scratch space. */
   free(): void {
     for (const address of this.scratch) {
       this.module._free(address);
@@ -104,10 +86,7 @@ export class KernelHeap {
   }
 }
 
-/**
- * Runs a kernel body that fills freshly made outputs; frees the scratch
- * space on every path and, should the body throw, the outputs too.
- */
+/** Runs a kernel body; frees the scratch space always, and the outputs if it throws. */
 export function runOnHeap<T>(
     backend: BackendWasm, outputs: TensorInfo[], body: (heap: KernelHeap) => T): T {
   const heap = new KernelHeap(backend);

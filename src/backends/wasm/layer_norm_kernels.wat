@@ -1,24 +1,10 @@
-;; LayerNorm kernels for the TF.js `wasm` backend, run on that backend's own
-;; heap: the module imports the backend's WebAssembly.Memory, so every
-;; pointer below is a byte address of a tensor TF.js already holds.
-;;
-;; Numerics, held to the cpu kernels' tolerances: every reduction (row sums,
-;; dGamma and dBeta across rows) accumulates in float64; the elementwise
-;; outputs y and dx are computed in float32 from the float64 statistics, the
-;; mean split in two float32 parts so that large-mean rows keep their
-;; precision (a few float32 ulps per output; 1.7x faster than float64
-;; elementwise passes, measured).
-;;
-;; SIMD: four float32 at a time, widened to two f64x2 halves where they are
-;; accumulated; the reductions keep several f64x2 partial sums so that no
-;; chain of dependent additions bounds the loop.
-;;
-;; Only trailing-axes layouts (contiguous rows of n elements) come here; the
-;; TypeScript kernels run the strided ones.
-;;
-;; scripts/build_wasm_kernels.js compiles this file with wabt into
-;; layer_norm_kernels_wasm.ts, once as is and once with the memory import
-;; declared `shared` (threaded builds of the backend).
+;; LayerNorm kernels on the TF.js wasm backend's own memory (every pointer is
+;; a byte address of a tensor), for contiguous groups of n elements.
+;; Reductions accumulate in float64 (several f64x2 partial sums); y and dx are
+;; computed in float32 from the float64 statistics, the mean split in two
+;; float32 parts so large-mean groups keep their precision (1.7x faster than
+;; float64 elementwise passes, measured). scripts/build_wasm_kernels.js
+;; compiles this with wabt, plain and with a `shared` memory import.
 (module
   (import "env" "memory" (memory 1))  ;; MEMORY_IMPORT (rewritten for the shared variant)
 
@@ -52,11 +38,8 @@
       (br $next)))
     (local.get $s))
 
-  ;; The sums S1 of d and S2 of d^2 over the n float32 at $p, d = x - $shift,
-  ;; in float64, in one pass. With $shift an element of the group,
-  ;; (x0 - mean)^2 <= n * var, so the variance (S2 - S1^2 / n) / n loses at
-  ;; most a factor n of float64's precision to cancellation: far below
-  ;; float32's for any n this sees.
+  ;; The float64 sums of d and d^2 over the n float32 at $p, d = x - $shift
+  ;; (shifted data, as src/backends/shared/layer_norm_impl.ts).
   (func $shiftedSums (param $p i32) (param $n i32) (param $shift f64) (result f64 f64)
     (local $end i32) (local $end8 i32) (local $s1 f64) (local $s2 f64) (local $d f64)
     (local $v v128) (local $m v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
@@ -99,9 +82,7 @@
     (local.get $s1)
     (local.get $s2))
 
-  ;; The group's first element as the shift of $shiftedSums, or 0 when it is
-  ;; not finite (NaN, or an Infinity, whose group mean must come out as
-  ;; Infinity rather than Infinity - Infinity) or the group is empty.
+  ;; The group's first element, or 0 when it is not finite or the group is empty.
   (func $shiftOf (param $p i32) (param $n i32) (result f64)
     (local $first f64)
     (if (result f64) (i32.eqz (local.get $n))
@@ -112,26 +93,36 @@
         (select (local.get $first) (f64.const 0)
                 (f64.eq (f64.sub (local.get $first) (local.get $first)) (f64.const 0))))))
 
-  ;; Forward over $rows contiguous rows of $n elements:
-  ;;   y = (x - mean) * invStd * gamma + beta, mean and invStd per row.
-  ;; The statistics come from float64 sums. y is computed in float32 from the
-  ;; float64 mean split in two float32 parts, mean = hi + lo: x - hi is exact
-  ;; where x and hi are close (Sterbenz), so a row of mean 1e4 and spread 1
-  ;; loses nothing to the mean's rounding; y is within a few float32 ulps of
-  ;; (x - mean) * invStd * gamma.
-  (func (export "forwardRows")
+  ;; y = (x - mean) * invStd * gamma + beta over $bytes / 4 elements, in float64.
+  (func $normalizeF64 (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $bytes i32) (param $mean f64) (param $invStd f64)
+    (local $j i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+      (f32.store (i32.add (local.get $y) (local.get $j)) (f32.demote_f64 (f64.add
+          (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                     (local.get $mean))
+                            (local.get $invStd))
+                   (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $beta) (local.get $j)))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $next))))
+
+  ;; Forward over $groupCount contiguous groups of $n elements. With mean = hi + lo,
+  ;; x - hi is exact where x and hi are close (Sterbenz).
+  (func (export "forwardGroups")
       (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
-      (param $meanOut i32) (param $invStdOut i32) (param $rows i32) (param $n i32)
+      (param $meanOut i32) (param $invStdOut i32) (param $groupCount i32) (param $n i32)
       (param $epsilon f64)
-    (local $rowBytes i32) (local $r i32) (local $j i32) (local $n4 i32)
+    (local $groupBytes i32) (local $group i32) (local $j i32) (local $n4 i32)
     (local $shift f64) (local $s1 f64) (local $s2 f64) (local $count f64)
     (local $mean f64) (local $invStd f64) (local $hi f32) (local $lo f32) (local $scale f32)
     (local $vHi v128) (local $vLo v128) (local $vScale v128)
-    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $groupBytes (i32.shl (local.get $n) (i32.const 2)))
     (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
     (local.set $count (f64.convert_i32_u (local.get $n)))
-    (block $rowsDone (loop $nextRow
-      (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+    (block $groupsDone (loop $nextGroup
+      (br_if $groupsDone (i32.ge_u (local.get $group) (local.get $groupCount)))
       (local.set $shift (call $shiftOf (local.get $x) (local.get $n)))
       (call $shiftedSums (local.get $x) (local.get $n) (local.get $shift))
       (local.set $s2)
@@ -151,64 +142,68 @@
       (local.set $vHi (f32x4.splat (local.get $hi)))
       (local.set $vLo (f32x4.splat (local.get $lo)))
       (local.set $vScale (f32x4.splat (local.get $scale)))
-      ;; $j is a byte offset into the row (and into gamma and beta).
-      (local.set $j (i32.const 0))
-      (block $done4 (loop $next4
-        (br_if $done4 (i32.ge_u (local.get $j) (local.get $n4)))
-        (v128.store (i32.add (local.get $y) (local.get $j)) (f32x4.add
-            (f32x4.mul
-                (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
-                                                 (local.get $vHi))
-                                      (local.get $vLo))
-                           (local.get $vScale))
-                (v128.load (i32.add (local.get $gamma) (local.get $j))))
-            (v128.load (i32.add (local.get $beta) (local.get $j)))))
-        (local.set $j (i32.add (local.get $j) (i32.const 16)))
-        (br $next4)))
-      (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
-        (f32.store (i32.add (local.get $y) (local.get $j)) (f32.add
-            (f32.mul
-                (f32.mul (f32.sub (f32.sub (f32.load (i32.add (local.get $x) (local.get $j)))
-                                           (local.get $hi))
-                                  (local.get $lo))
-                         (local.get $scale))
-                (f32.load (i32.add (local.get $gamma) (local.get $j))))
-            (f32.load (i32.add (local.get $beta) (local.get $j)))))
-        (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br $next)))
-      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
-      (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
+      ;; A spread past 2^100 would overflow x - mean in float32: float64 instead.
+      (if (f64.lt (local.get $invStd) (f64.const 0x1p-100))
+        (then (call $normalizeF64 (local.get $x) (local.get $gamma) (local.get $beta)
+                  (local.get $y) (local.get $groupBytes) (local.get $mean) (local.get $invStd)))
+        (else
+          ;; $j is a byte offset into the group (and into gamma and beta).
+          (local.set $j (i32.const 0))
+          (block $done4 (loop $next4
+            (br_if $done4 (i32.ge_u (local.get $j) (local.get $n4)))
+            (v128.store (i32.add (local.get $y) (local.get $j)) (f32x4.add
+                (f32x4.mul
+                    (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
+                                                     (local.get $vHi))
+                                          (local.get $vLo))
+                               (local.get $vScale))
+                    (v128.load (i32.add (local.get $gamma) (local.get $j))))
+                (v128.load (i32.add (local.get $beta) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $next4)))
+          (block $done (loop $next
+            (br_if $done (i32.ge_u (local.get $j) (local.get $groupBytes)))
+            (f32.store (i32.add (local.get $y) (local.get $j)) (f32.add
+                (f32.mul
+                    (f32.mul (f32.sub (f32.sub (f32.load (i32.add (local.get $x) (local.get $j)))
+                                               (local.get $hi))
+                                      (local.get $lo))
+                             (local.get $scale))
+                    (f32.load (i32.add (local.get $gamma) (local.get $j))))
+                (f32.load (i32.add (local.get $beta) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $next)))))
+      (local.set $x (i32.add (local.get $x) (local.get $groupBytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $groupBytes)))
       (local.set $meanOut (i32.add (local.get $meanOut) (i32.const 4)))
       (local.set $invStdOut (i32.add (local.get $invStdOut) (i32.const 4)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $nextRow))))
+      (local.set $group (i32.add (local.get $group) (i32.const 1)))
+      (br $nextGroup))))
 
-  ;; Backward over $rows contiguous rows of $n elements, by the formula of
+  ;; Backward over $groupCount contiguous groups of $n elements, by the formula of
   ;; src/kernel_names.ts. $dGammaSum and $dBetaSum are float64 scratch arrays
-  ;; of n elements (zeroed here) that accumulate across rows; they are rounded
+  ;; of n elements (zeroed here) that accumulate across groups; they are rounded
   ;; once into the float32 outputs $dGamma and $dBeta at the end.
-  (func (export "backwardRows")
+  (func (export "backwardGroups")
       (param $dy i32) (param $x i32) (param $invStdIn i32) (param $gamma i32)
       (param $dMean i32) (param $dInvStd i32) (param $dx i32) (param $dGamma i32)
       (param $dBeta i32) (param $dGammaSum i32) (param $dBetaSum i32)
-      (param $rows i32) (param $n i32)
-    (local $rowBytes i32) (local $r i32) (local $j i32) (local $k i32) (local $n4 i32)
+      (param $groupCount i32) (param $n i32)
+    (local $groupBytes i32) (local $group i32) (local $j i32) (local $k i32) (local $n4 i32)
     (local $mean f64) (local $invStd f64) (local $sumG f64) (local $sumGXhat f64)
-    (local $xhatCoef f64) (local $offset f64) (local $xh f64) (local $dyj f64) (local $gj f64)
+    (local $xhatCoef f64) (local $constCoef f64) (local $xh f64) (local $dyj f64) (local $gj f64)
     (local $m v128) (local $s v128) (local $vx v128) (local $vdy v128) (local $vg v128)
     (local $xhLo v128) (local $xhHi v128) (local $dyLo v128) (local $dyHi v128)
     (local $gLo v128) (local $gHi v128) (local $accG v128) (local $accGX v128)
-    (local $hi f32) (local $lo f32) (local $scale f32) (local $coef32 f32) (local $offset32 f32)
-    (local $vHi v128) (local $vLo v128) (local $vScale v128) (local $vCoef v128) (local $vOffset v128)
-    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local $hi f32) (local $lo f32) (local $scale f32) (local $coef32 f32) (local $constCoef32 f32)
+    (local $vHi v128) (local $vLo v128) (local $vScale v128) (local $vCoef v128) (local $vConstCoef v128)
+    (local.set $groupBytes (i32.shl (local.get $n) (i32.const 2)))
     (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
     (memory.fill (local.get $dGammaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
     (memory.fill (local.get $dBetaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
-    (block $rowsDone (loop $nextRow
-      (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-      ;; The mean again, in float64: the saved float32 one is off by up to
-      ;; |mean| * 2^-24, which shifts every xhat of a large-mean row.
+    (block $groupsDone (loop $nextGroup
+      (br_if $groupsDone (i32.ge_u (local.get $group) (local.get $groupCount)))
+      ;; The mean from x in float64 (src/kernel_names.ts).
       (local.set $mean (f64.div (call $sum (local.get $x) (local.get $n))
                                 (f64.convert_i32_u (local.get $n))))
       (local.set $invStd (f64.promote_f32 (f32.load (local.get $invStdIn))))
@@ -217,7 +212,7 @@
       (local.set $accG (v128.const i64x2 0 0))
       (local.set $accGX (v128.const i64x2 0 0))
       ;; Pass 1: the group sums of g = dy * gamma and g * xhat; dGamma, dBeta.
-      ;; $j is a byte offset into the row and gamma, $k into the f64 sums.
+      ;; $j is a byte offset into the group and gamma, $k into the f64 sums.
       (local.set $j (i32.const 0))
       (local.set $k (i32.const 0))
       (block $done4 (loop $next4
@@ -259,7 +254,7 @@
       (local.set $sumGXhat (f64.add (f64x2.extract_lane 0 (local.get $accGX))
                                     (f64x2.extract_lane 1 (local.get $accGX))))
       (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+        (br_if $done (i32.ge_u (local.get $j) (local.get $groupBytes)))
         (local.set $xh (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
                                          (local.get $mean)) (local.get $invStd)))
         (local.set $dyj (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $j)))))
@@ -275,13 +270,13 @@
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (local.set $k (i32.add (local.get $k) (i32.const 8)))
         (br $next)))
-      ;; dx = invStd * g - xhat * xhatCoef + offset: the two row coefficients.
+      ;; xhatCoef and constCoef (src/kernel_names.ts).
       (local.set $xhatCoef (f64.div
           (f64.add (f64.mul (local.get $invStd) (local.get $sumGXhat))
                    (f64.mul (f64.mul (f64.promote_f32 (f32.load (local.get $dInvStd)))
                                      (local.get $invStd)) (local.get $invStd)))
           (f64.convert_i32_u (local.get $n))))
-      (local.set $offset (f64.div
+      (local.set $constCoef (f64.div
           (f64.sub (f64.promote_f32 (f32.load (local.get $dMean)))
                    (f64.mul (local.get $invStd) (local.get $sumG)))
           (f64.convert_i32_u (local.get $n))))
@@ -290,12 +285,12 @@
       (local.set $lo (f32.demote_f64 (f64.sub (local.get $mean) (f64.promote_f32 (local.get $hi)))))
       (local.set $scale (f32.demote_f64 (local.get $invStd)))
       (local.set $coef32 (f32.demote_f64 (local.get $xhatCoef)))
-      (local.set $offset32 (f32.demote_f64 (local.get $offset)))
+      (local.set $constCoef32 (f32.demote_f64 (local.get $constCoef)))
       (local.set $vHi (f32x4.splat (local.get $hi)))
       (local.set $vLo (f32x4.splat (local.get $lo)))
       (local.set $vScale (f32x4.splat (local.get $scale)))
       (local.set $vCoef (f32x4.splat (local.get $coef32)))
-      (local.set $vOffset (f32x4.splat (local.get $offset32)))
+      (local.set $vConstCoef (f32x4.splat (local.get $constCoef32)))
       (local.set $j (i32.const 0))
       (block $done4 (loop $next4
         (br_if $done4 (i32.ge_u (local.get $j) (local.get $n4)))
@@ -307,11 +302,11 @@
                                              (local.get $vLo))
                                   (local.get $vScale))
                        (local.get $vCoef)))
-            (local.get $vOffset)))
+            (local.get $vConstCoef)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $next4)))
       (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+        (br_if $done (i32.ge_u (local.get $j) (local.get $groupBytes)))
         (f32.store (i32.add (local.get $dx) (local.get $j)) (f32.add (f32.sub
             (f32.mul (f32.mul (local.get $scale) (f32.load (i32.add (local.get $dy) (local.get $j))))
                      (f32.load (i32.add (local.get $gamma) (local.get $j))))
@@ -320,22 +315,22 @@
                                        (local.get $lo))
                               (local.get $scale))
                      (local.get $coef32)))
-            (local.get $offset32)))
+            (local.get $constCoef32)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $next)))
-      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
-      (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
-      (local.set $dx (i32.add (local.get $dx) (local.get $rowBytes)))
+      (local.set $x (i32.add (local.get $x) (local.get $groupBytes)))
+      (local.set $dy (i32.add (local.get $dy) (local.get $groupBytes)))
+      (local.set $dx (i32.add (local.get $dx) (local.get $groupBytes)))
       (local.set $invStdIn (i32.add (local.get $invStdIn) (i32.const 4)))
       (local.set $dMean (i32.add (local.get $dMean) (i32.const 4)))
       (local.set $dInvStd (i32.add (local.get $dInvStd) (i32.const 4)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $nextRow)))
+      (local.set $group (i32.add (local.get $group) (i32.const 1)))
+      (br $nextGroup)))
     ;; Round the float64 parameter gradients once into the outputs.
     (local.set $j (i32.const 0))
     (local.set $k (i32.const 0))
     (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+      (br_if $done (i32.ge_u (local.get $j) (local.get $groupBytes)))
       (f32.store (i32.add (local.get $dGamma) (local.get $j))
           (f32.demote_f64 (f64.load (i32.add (local.get $dGammaSum) (local.get $k)))))
       (f32.store (i32.add (local.get $dBeta) (local.get $j))

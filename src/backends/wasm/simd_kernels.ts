@@ -1,12 +1,7 @@
 /**
- * This package's own WebAssembly SIMD kernels (layer_norm_kernels.wat),
- * instantiated once per wasm backend with that backend's memory as theirs,
- * so they read and write TF.js's tensors where they lie.
- *
- * When they cannot run (an engine without WebAssembly SIMD, whose TF.js
- * backend runs its non-SIMD binary; a backend build whose memory this code
- * cannot find), the kernels fall back to JS loops over views of the same
- * heap, which are also what the tests and the bench compare against.
+ * The WebAssembly SIMD kernels (layer_norm_kernels.wat), instantiated once
+ * per wasm backend on that backend's memory. Where they cannot run (no SIMD,
+ * memory not found) the kernels use the JS loops over the same heap.
  */
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
@@ -15,21 +10,17 @@ import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from './layer_no
 
 /** The exports of layer_norm_kernels.wat; every address is a heap byte address. */
 export interface SimdKernels {
-  forwardRows(
+  forwardGroups(
       x: number, gamma: number, beta: number, y: number, mean: number,
-      invStd: number, rows: number, n: number, epsilon: number): void;
-  backwardRows(
+      invStd: number, groupCount: number, groupLength: number, epsilon: number): void;
+  backwardGroups(
       dy: number, x: number, invStd: number, gamma: number, dMean: number,
       dInvStd: number, dx: number, dGamma: number, dBeta: number,
-      dGammaSum: number, dBetaSum: number, rows: number, n: number): void;
+      dGammaSum: number, dBetaSum: number, groupCount: number, groupLength: number): void;
 }
 
-/** Which code runs the wasm backend's kernels. */
-export type WasmKernelImplementation =
-    /** The WebAssembly SIMD kernels where they can run, else the JS loops. */
-    'simd'|
-    /** Always the JS loops over the heap (tests and benchmarks). */
-    'js';
+/** 'simd': the SIMD kernels where they can run; 'js': always the JS loops. */
+export type WasmKernelImplementation = 'simd'|'js';
 
 let implementation: WasmKernelImplementation = 'simd';
 
@@ -60,10 +51,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels|null {
   return kernels;
 }
 
-/**
- * Which implementation the kernels use on this backend: 'simd' unless the
- * SIMD kernels cannot run there (or 'js' was chosen). For diagnostics.
- */
+/** Which implementation the kernels use on this backend (diagnostics). */
 export function wasmKernelsInUse(backend: BackendWasm): WasmKernelImplementation {
   return simdKernels(backend) != null ? 'simd' : 'js';
 }
@@ -80,8 +68,7 @@ function instantiate(heap: EmscriptenHeap): SimdKernels|null {
   if (!WebAssembly.validate(bytes)) {
     return null;  // no WebAssembly SIMD in this engine
   }
-  // Synchronous compilation, as kernels are synchronous: browsers allow it on
-  // the main thread for modules under 4 KiB, which this one is (~2.1 KiB).
+  // Synchronous: browsers allow it on the main thread under 4 KiB (this is ~2.3 KiB).
   const module = new WebAssembly.Module(bytes);
   const instance = new WebAssembly.Instance(module, {env: {memory}});
   return instance.exports as unknown as SimdKernels;

@@ -1,56 +1,62 @@
 /**
- * Fused forward LayerNorm for the `webgl` backend, four programs:
- *   1. shifted mean m per row      (RowReduceProgram, 'shiftedValue')
- *   2. invStd per row, two-pass    (RowReduceProgram, 'deviation' around m)
- *   3. mean = x0 + m per row       (RowMeanProgram)
- *   4. y, normalize-scale-shift    (normalizeProgram)
- * Long rows add chunk-combining levels to 1 and 2 (reductions.ts). All
- * statistics are of x - x0, x0 the row's first element (element_layout.ts).
- *
- * Inputs are read unpacked (packed ones are unpacked once,
- * texture_views.ts); y is packed when WEBGL_PACK is on and the axes are
- * trailing (elementwise_gpu.ts), the statistics are unpacked.
+ * Forward LayerNorm on `webgl`: the shifted mean and the root mean square of
+ * the deviations per group (generic reducer), invStd and mean per group,
+ * then y element-wise (packed when WEBGL_PACK is on and the layout allows).
  */
 import * as tf from '@tensorflow/tfjs';
 import type {TensorInfo} from '@tensorflow/tfjs';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
-import {layerNormGeometry, statsShape} from '../../layer_norm_util';
-import {elementLayout} from './element_layout';
+import {statsShape} from '../../layer_norm_util';
+import {groupLayout} from '../../layout';
 import {normalizeProgram, usePackedOutput} from './elementwise_gpu';
-import {flatOutput} from './flat_output';
-import {reduceRows} from './reductions';
-import {RowMeanProgram} from './row_mean_gpu';
-import {flatView, unpackedView, withShape} from './texture_views';
+import {GroupProgram} from './group_gpu';
+import {GlslLayout} from './layout_glsl';
+import {reduce} from './reduce_gpu';
+import {flatOutput, flatView, unpackedView, withShape} from './textures';
 
 export function layerNorm(args: {
   inputs: LayerNormInputs,
   backend: MathBackendWebGL,
   attrs: LayerNormAttrs
 }): TensorInfo[] {
-  const {inputs, backend, attrs: {axis, epsilon}} = args;
-  const geometry = layerNormGeometry(inputs.x.shape, axis);
+  const {inputs, backend, attrs: {axis, epsilon, featureAxes}} = args;
   const meanShape = statsShape(inputs.x.shape, axis);
-  if (geometry.outerSize * geometry.innerSize === 0) {
-    // Nothing to normalize: the statistics of empty groups are NaN.
-    const nan = () => new Float32Array(geometry.outerSize).fill(NaN);
+  if (tf.util.sizeFromShape(inputs.x.shape) === 0) {
+    // The statistics of empty groups are NaN.
+    const nan = () => new Float32Array(tf.util.sizeFromShape(meanShape)).fill(NaN);
     return [
       backend.makeTensorInfo(inputs.x.shape, 'float32', new Float32Array(0)),
       backend.makeTensorInfo(meanShape, 'float32', nan()),
       backend.makeTensorInfo(meanShape, 'float32', nan()),
     ];
   }
-
-  const layout = elementLayout(geometry);
+  const layout = new GlslLayout(groupLayout(inputs.x.shape, axis, featureAxes));
   const temporaries: TensorInfo[] = [];
   const x = unpackedView(backend, inputs.x, layout.viewShape, temporaries);
-  const shiftedMean = reduceRows(backend, layout, 'shiftedValue', {x}, 'mean');
-  temporaries.push(shiftedMean);
-  const invStd = reduceRows(
-      backend, layout, 'deviation', {x, shiftedMean}, 'invStd', epsilon);
+  const groupReduce = {
+    segments: layout.groupCount, length: layout.groupLength,
+    segmentPosition: 'groupPosition', itemPosition: 'columnPosition',
+  } as const;
+  const shiftedMean = reduce(backend, layout, {
+    ...groupReduce, inputs: {x}, reduction: 'mean',
+    setup: 'float shift = groupShift(segment);', term: `${layout.read('getX')} - shift`,
+  });
+  const deviation = reduce(backend, layout, {
+    ...groupReduce, inputs: {x, shiftedMean}, reduction: 'rootMeanSquare',
+    setup: 'float shift = groupShift(segment); float centre = getShiftedMean(segment);',
+    term: `(${layout.read('getX')} - shift) - centre`,
+  });
+  temporaries.push(shiftedMean, deviation);
+  const invStd = flatOutput(backend.runWebGLProgram(
+      new GroupProgram(layout, ['deviation'],
+                       'inversesqrt(getDeviation(group) * getDeviation(group) + epsilon)',
+                       ['epsilon']),
+      [deviation], 'float32', [[epsilon]]));
   const mean = flatOutput(backend.runWebGLProgram(
-      new RowMeanProgram(layout), [x, shiftedMean], 'float32'));
+      new GroupProgram(layout, ['x', 'shiftedMean'], 'groupShift(group) + getShiftedMean(group)'),
+      [x, shiftedMean], 'float32'));
   const y = backend.runWebGLProgram(
       normalizeProgram(layout, usePackedOutput(layout, inputs.x.shape)),
       [
@@ -60,9 +66,7 @@ export function layerNorm(args: {
       'float32');
   temporaries.forEach(t => backend.disposeIntermediateTensorInfo(t));
   return [
-    withShape(y, inputs.x.shape),
-    withShape(mean, meanShape),
-    withShape(invStd, meanShape),
+    withShape(y, inputs.x.shape), withShape(mean, meanShape), withShape(invStd, meanShape)
   ];
 }
 

@@ -1,82 +1,92 @@
 /**
- * Fused backward LayerNorm for the `webgl` backend:
- *   row reductions   shifted mean m (recomputed from x, see below), <g> and
- *                    <g * xhat> per row (g = dy * gamma)
- *   coefficients     two per row (GradCoefficientProgram)
- *   dx               one elementwise program (inputGradProgram; packed as y
- *                    in the forward)
- *   dBeta, dGamma    column reductions of dy and dy * xhat
- * No full-size temporary besides dx itself (and unpacked copies of packed
- * inputs).
- *
- * The row mean is recomputed as x0 + m, as the forward did, rather than read
- * from the saved f32 mean: that one is off by up to |mean| * 2^-24, which on
- * a row of mean 1e4 and spread 1 would shift every xhat by ~6e-4.
+ * Backward LayerNorm on `webgl`: per group the shifted mean (as the forward
+ * computed it) and the means of g = dy * gamma and g * xhat (generic
+ * reducer), the dx coefficients of kernel_names.ts, dx element-wise, then
+ * dBeta and dGamma reduced over the elements sharing each gamma entry.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {TensorInfo} from '@tensorflow/tfjs';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
-import {layerNormGeometry} from '../../layer_norm_util';
-import {elementLayout} from './element_layout';
+import {groupLayout} from '../../layout';
 import {inputGradProgram, usePackedOutput} from './elementwise_gpu';
-import {flatOutput} from './flat_output';
-import {GradCoefficient, GradCoefficientProgram} from './grad_coefficients_gpu';
-import {reduceColumns, reduceRows} from './reductions';
-import {flatView, unpackedView, withShape} from './texture_views';
+import {GroupProgram} from './group_gpu';
+import {GlslLayout} from './layout_glsl';
+import {reduce} from './reduce_gpu';
+import {flatOutput, flatView, unpackedView, withShape} from './textures';
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
   backend: MathBackendWebGL,
   attrs: LayerNormGradAttrs
 }): TensorInfo[] {
-  const {inputs, backend, attrs: {axis}} = args;
-  const geometry = layerNormGeometry(inputs.x.shape, axis);
-  const {outerSize, innerSize} = geometry;
+  const {inputs, backend, attrs: {axis, featureAxes}} = args;
   const paramShape = inputs.gamma.shape;
-  if (outerSize * innerSize === 0) {
-    // No elements: dx is empty, and sums over no rows are zero.
+  if (tf.util.sizeFromShape(inputs.x.shape) === 0) {
+    // Sums over no elements are zero.
+    const zeros = () => new Float32Array(tf.util.sizeFromShape(paramShape));
     return [
       backend.makeTensorInfo(inputs.x.shape, 'float32', new Float32Array(0)),
-      backend.makeTensorInfo(paramShape, 'float32', new Float32Array(innerSize)),
-      backend.makeTensorInfo(paramShape, 'float32', new Float32Array(innerSize)),
+      backend.makeTensorInfo(paramShape, 'float32', zeros()),
+      backend.makeTensorInfo(paramShape, 'float32', zeros()),
     ];
   }
-
-  const layout = elementLayout(geometry);
+  const layout = new GlslLayout(groupLayout(inputs.x.shape, axis, featureAxes));
   const temporaries: TensorInfo[] = [];
+  const keep = (t: TensorInfo) => (temporaries.push(t), t);
   const flat = (t: TensorInfo) => flatView(backend, t, temporaries);
   const dy = unpackedView(backend, inputs.dy, layout.viewShape, temporaries);
   const x = unpackedView(backend, inputs.x, layout.viewShape, temporaries);
   const gamma = flat(inputs.gamma);
   const invStd = flat(inputs.invStd);
-  const keep = (t: TensorInfo) => {
-    temporaries.push(t);
-    return t;
-  };
 
-  const shiftedMean = keep(reduceRows(backend, layout, 'shiftedValue', {x}, 'mean'));
-  const meanG = keep(reduceRows(backend, layout, 'scaledGradient', {dy, gamma}, 'mean'));
-  const meanGXhat = keep(reduceRows(
-      backend, layout, 'scaledGradientTimesXhat', {dy, gamma, x, shiftedMean, invStd},
-      'mean'));
-  const rowInputs =
-      [invStd, shiftedMean, meanG, meanGXhat, flat(inputs.dMean), flat(inputs.dInvStd)];
-  const coefficient = (which: GradCoefficient) => keep(flatOutput(backend.runWebGLProgram(
-      new GradCoefficientProgram(outerSize, innerSize, which), rowInputs, 'float32')));
+  const groupReduce = {
+    segments: layout.groupCount, length: layout.groupLength, reduction: 'mean',
+    segmentPosition: 'groupPosition', itemPosition: 'columnPosition',
+  } as const;
+  const readX = layout.read('getX');
+  const g = `${layout.read('getDy')} * getGamma(position.y)`;
+  const shiftedMean = keep(reduce(backend, layout, {
+    ...groupReduce, inputs: {x}, setup: 'float shift = groupShift(segment);',
+    term: `${readX} - shift`,
+  }));
+  const meanG = keep(reduce(backend, layout, {...groupReduce, inputs: {dy, gamma}, setup: '', term: g}));
+  const meanGXhat = keep(reduce(backend, layout, {
+    ...groupReduce, inputs: {dy, gamma, x, shiftedMean, invStd},
+    setup: 'float shift = groupShift(segment); float centre = getShiftedMean(segment);' +
+        ' float scale = getInvStd(segment);',
+    term: `${g} * (((${readX} - shift) - centre) * scale)`,
+  }));
 
+  const n = `${layout.groupLength}.0`;
+  const coefficient = (names: string[], inputs: TensorInfo[], value: string) =>
+      keep(flatOutput(backend.runWebGLProgram(
+          new GroupProgram(layout, names, value), inputs, 'float32')));
+  const xhatCoef = coefficient(
+      ['invStd', 'meanGXhat', 'dInvStd'], [invStd, meanGXhat, flat(inputs.dInvStd)],
+      `getInvStd(group) * getMeanGXhat(group) + ` +
+          `getDInvStd(group) * getInvStd(group) * getInvStd(group) / ${n}`);
+  const constCoef = coefficient(
+      ['invStd', 'meanG', 'dMean'], [invStd, meanG, flat(inputs.dMean)],
+      `getDMean(group) / ${n} - getInvStd(group) * getMeanG(group)`);
   const dx = backend.runWebGLProgram(
       inputGradProgram(layout, usePackedOutput(layout, inputs.x.shape)),
-      [dy, gamma, x, invStd, coefficient('xhatScale'), coefficient('offset')], 'float32');
-  const dBeta = reduceColumns(backend, layout, 'gradient', {dy});
-  const dGamma = reduceColumns(
-      backend, layout, 'gradientTimesXhat', {dy, x, shiftedMean, invStd});
+      [dy, gamma, x, shiftedMean, invStd, xhatCoef, constCoef], 'float32');
+
+  const paramReduce = {
+    segments: layout.paramSize, length: layout.reduceLength, reduction: 'sum', setup: '',
+    segmentPosition: 'paramPosition', itemPosition: 'reducePosition',
+  } as const;
+  const dBeta = reduce(backend, layout, {...paramReduce, inputs: {dy}, term: layout.read('getDy')});
+  const dGamma = reduce(backend, layout, {
+    ...paramReduce, inputs: {dy, x, shiftedMean, invStd},
+    term: `${layout.read('getDy')} * (((${readX} - groupShift(position.z)) - ` +
+        'getShiftedMean(position.z)) * getInvStd(position.z))',
+  });
   temporaries.forEach(t => backend.disposeIntermediateTensorInfo(t));
   return [
-    withShape(dx, inputs.x.shape),
-    withShape(dGamma, paramShape),
-    withShape(dBeta, paramShape),
+    withShape(dx, inputs.x.shape), withShape(dGamma, paramShape), withShape(dBeta, paramShape)
   ];
 }
 

@@ -4,12 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import {registerKernelsOnce} from '../../register';
 import {layerNormConfig} from './layer_norm';
 import {layerNormGradConfig} from './layer_norm_grad';
-import {registerReductionFlags} from './reductions';
+import {registerReduceFlags} from './reduce_gpu';
 
 export const webglKernelConfigs: tf.KernelConfig[] =
     [layerNormConfig, layerNormGradConfig];
 
 export function registerWebglKernels(): void {
-  registerReductionFlags();
+  registerReduceFlags();
   registerKernelsOnce(webglKernelConfigs);
 }

@@ -10,11 +10,6 @@ export function flat(t: TensorInfo): TensorInfo {
   return {dataId: t.dataId, shape: [tf.util.sizeFromShape(t.shape)], dtype: t.dtype};
 }
 
-/** A program's flat output handed back under its real shape (no copy). */
-export function withShape(t: TensorInfo, shape: number[]): TensorInfo {
-  return {dataId: t.dataId, shape, dtype: t.dtype};
-}
-
 /** A float32 tensor of `shape` filled with `value`, made on the host. */
 export function filled(
     backend: WebGPUBackend, shape: number[], value: number): TensorInfo {
