@@ -57,6 +57,7 @@ const KERNEL_SUPPORT: Record<string, {featureAxes: boolean, maxRank: number}> = 
   wasm: {featureAxes: true, maxRank: Infinity},
   webgl: {featureAxes: true, maxRank: Infinity},
   webgpu: {featureAxes: true, maxRank: Infinity},
+  tensorflow: {featureAxes: true, maxRank: Infinity},
 };
 
 export function kernelsSupport(

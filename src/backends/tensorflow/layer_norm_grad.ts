@@ -1,8 +1,7 @@
 /**
  * Fused backward for the `tensorflow` backend (formula of kernel_names.ts), routes as in layer_norm.ts.
- * xhat comes from x again: (x - mean) * invStd where the saved stats pass the host check, else x
- * shifted by each group's first element and re-centred (the saved float32 mean is off by up to
- * |mean| * 2^-24). 'checked' skips the dMean/dInvStd terms when both are zero (one value per group).
+ * xhat comes from x again: (x - mean(x)) * invStd where the stats pass the host check, else x
+ * shifted by each group's first element and re-centred (a float32 mean is off by up to |mean| * 2^-24). 'checked' skips the dMean/dInvStd terms when both are zero (one value per group).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -11,10 +10,13 @@ import {layerNormGradComposite} from '../../ops/layer_norm_composite';
 import {checkedStatsHold, layoutOf, shiftByFirst, tensorflowKernelRoute} from './layer_norm';
 import {allZero, FoldedLayout, NativeOps, TensorflowBackend} from './native_ops_impl';
 
-function xhatOf(ops: NativeOps, x: tf.TensorInfo, mean: tf.TensorInfo, invStd: tf.TensorInfo,
-                layout: FoldedLayout, checked: boolean): tf.TensorInfo {
-  if (checked && checkedStatsHold(mean, null, invStd)) {
-    return ops.mul(ops.sub(x, mean), invStd);
+function xhatOf(ops: NativeOps, x: tf.TensorInfo, invStd: tf.TensorInfo, layout: FoldedLayout,
+                checked: boolean): tf.TensorInfo {
+  if (checked) {
+    const mean = ops.mean(x, layout.axes);
+    if (checkedStatsHold(mean, null, invStd)) {
+      return ops.mul(ops.sub(x, mean), invStd);
+    }
   }
   const {shifted} = shiftByFirst(ops, x, layout);
   return ops.mul(ops.sub(shifted, ops.mean(shifted, layout.axes)), invStd);
@@ -48,13 +50,14 @@ export function layerNormGrad(args: {
     const f = (t: tf.TensorInfo) => ops.toFloat(t) as tf.Tensor;  // kernel inputs are Tensors
     if (tf.util.sizeFromShape(inputs.x.shape) === 0) {
       return layerNormGradComposite(f(inputs.dy), f(inputs.x), f(inputs.invStd), f(inputs.gamma),
-                                    f(inputs.dMean), f(inputs.dInvStd), attrs.axis);
+                                    f(inputs.dMean), f(inputs.dInvStd), attrs.axis,
+                                    attrs.featureAxes ?? attrs.axis);
     }
     const layout = layoutOf(inputs.x.shape, attrs);
     const {shape, statsShape, axes, groupLength: n} = layout;
     const dy = ops.reshape(f(inputs.dy), shape), x = ops.reshape(f(inputs.x), shape);
-    const mean = ops.reshape(f(inputs.mean), statsShape), invStd = ops.reshape(f(inputs.invStd), statsShape);
-    const xhat = xhatOf(ops, x, mean, invStd, layout, checked);
+    const invStd = ops.reshape(f(inputs.invStd), statsShape);
+    const xhat = xhatOf(ops, x, invStd, layout, checked);
     const g = ops.mul(dy, ops.reshape(f(inputs.gamma), layout.paramShape));
     let dx: tf.TensorInfo;
     if (route === 'fusedBatchNorm' && layout.rowsWithColumnParams) {
