@@ -35,8 +35,11 @@ def gluon_case(index, name, shape, kind, args, set_params):
     dy = make_dy(shape, 200 + index)
     channels = shape[axis]
     layer(x)  # completes deferred initialization
-    if set_params:
+    # Only the learned ones: with center/scale off Gluon keeps beta/gamma, frozen at their
+    # initial value (zeros/ones), and still applies them.
+    if set_params and args.get('scale', True):
         layer.gamma.set_data(mx.nd.array(make_param((channels,), 300 + index, 1.0)))
+    if set_params and args.get('center', True):
         layer.beta.set_data(mx.nd.array(make_param((channels,), 400 + index, 0.0)))
     x.attach_grad()
     with autograd.record():

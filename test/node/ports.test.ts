@@ -152,7 +152,7 @@ describe('weights under the framework\'s names', () => {
     expect(layer.getWeights()[0].shape).toEqual([2, 3]);
     expect(Array.from(layer.getWeights()[0].dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
     tf.dispose(gamma);
-    layer.dispose();
+    layer.weights.forEach(w => w.dispose());
   });
 
   test('setFrameworkWeights refuses an unbuilt layer, a wrong shape, an unknown framework', () => {
@@ -167,7 +167,7 @@ describe('weights under the framework\'s names', () => {
     expect(() => lib.setFrameworkWeights(layer, 'caffe' as any, {}))
         .toThrow(/setFrameworkWeights: framework must be one of pytorch, lucid, mlx, flax, keras, mxnet/);
     expect(tf.memory().numTensors).toBe(afterBuild);
-    layer.dispose();
+    layer.weights.forEach(w => w.dispose());
     expect(tf.memory().numTensors).toBe(before);
   });
 });
