@@ -54,6 +54,11 @@ install_venv() {
   touch "$dir/.complete"
 }
 
+if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+  echo "generate.sh: $PYTHON cannot create venvs (on Debian: apt-get install python3-venv)" >&2
+  exit 1
+fi
+
 declare -A wanted=()
 for fw in "${selected[@]}"; do wanted[${VENV[$fw]}]=1; done
 pids=()
@@ -68,11 +73,12 @@ if [[ $check -eq 1 ]]; then
   trap 'rm -rf "$out"' EXIT
 fi
 mkdir -p "$out"
+out_abs=$(cd "$out" && pwd)
 for fw in "${selected[@]}"; do
   dir=$(venv_dir "${VENV[$fw]}")
   started=$SECONDS
   (cd interop && KERAS_FLAVOUR="$fw" JAX_PLATFORMS=cpu TF_CPP_MIN_LOG_LEVEL=3 \
-     "$dir/bin/python" "${SCRIPT[$fw]}" "$OLDPWD/$out" 2> >(grep -v -e oneDNN -e cuda -e '^WARNING: All log' >&2))
+     "$dir/bin/python" "${SCRIPT[$fw]}" "$out_abs" 2> >(grep -v -e oneDNN -e cuda -e '^WARNING: All log' >&2))
   echo "generate.sh: $fw -> $out/$fw.json ($((SECONDS - started)) s)"
 done
 
