@@ -9,9 +9,9 @@
 import {registerCpuKernels} from './backends/cpu/register_all_kernels';
 import {registerWebglKernels} from './backends/webgl/register_all_kernels';
 import {registerFileRouter} from './io/node_file_system';
-import {registerGradientOnce} from './register';
+import {registerGradients} from './gradients/register_all_gradients';
 
-registerGradientOnce();
+registerGradients();
 registerCpuKernels();
 registerWebglKernels();
 // `file://` URLs in Node without tfjs-node (steps aside when tfjs-node is there).

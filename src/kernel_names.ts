@@ -1,35 +1,37 @@
 /**
- * Names, inputs and attributes of the kernels behind `layerNorm`.
- *
- * The contract every backend implements:
+ * Names, inputs and attributes of the kernels behind `layerNorm`: the
+ * contract every backend implements.
  *
  * Forward kernel `LayerNormKernel`
  *   inputs  x      float32, any rank >= 1
- *           gamma  float32, shape = sizes of x at `axis` (ascending order)
+ *           gamma  float32, shape = sizes of x at `featureAxes` (ascending order)
  *           beta   float32, same shape as gamma
- *   attrs   axis    sorted, distinct, non-negative axes (the op normalizes them)
- *           epsilon > 0, added to the biased variance
+ *   attrs   axis        sorted, distinct, non-negative axes of the statistics
+ *           featureAxes sorted, distinct, non-negative axes gamma/beta span
+ *           epsilon     > 0, added to the biased variance
  *   outputs [y, mean, invStd]; y has the shape of x; mean and invStd have the
- *           shape of x with the normalized axes set to 1, and hold the
- *           per-group mean and 1 / sqrt(var + epsilon).
+ *           shape of x with `axis` set to 1 and hold each group's mean and
+ *           1 / sqrt(var + epsilon).
  *
  * The op always passes gamma and beta (ones / zeros when the caller gave
  * none): TF.js clones every `inputsToSave` entry onto the tape, and an absent
- * gamma would crash there (the built-in batchNorm has that bug). A constant
- * gamma costs one multiply per element and keeps each backend to one code path.
+ * gamma would crash there.
  *
  * Backward kernel `LayerNormGradKernel`
- *   inputs  dy, x, mean, invStd, gamma, dMean, dInvStd (dMean and dInvStd are
- *           the gradients flowing into the stats outputs; zeros when unused)
- *   attrs   axis (as above)
+ *   inputs  dy, x, invStd, gamma, dMean, dInvStd (dMean and dInvStd are the
+ *           gradients flowing into the stats outputs; zeros when unused)
+ *   attrs   axis, featureAxes (as above)
  *   outputs [dx, dGamma, dBeta]
  *
- *   With xhat = (x - mean) * invStd, g = dy * gamma, N = group size, and
- *   <.> the mean over the group:
- *     dx     = invStd * (g - <g>) - xhat * (invStd * <g * xhat> + dInvStd * invStd^2 / N)
- *              + dMean / N
- *     dGamma = sum over groups of dy * xhat
- *     dBeta  = sum over groups of dy
+ *   The formula, per group of N = groupLength elements, with
+ *   xhat = (x - mean) * invStd (mean recomputed from x in float64: the saved
+ *   float32 one is off by up to |mean| * 2^-24), g = dy * gamma and
+ *   sumG, sumGXhat the group sums of g and g * xhat:
+ *     xhatCoef  = (invStd * sumGXhat + dInvStd * invStd^2) / N
+ *     constCoef = (dMean - invStd * sumG) / N
+ *     dx        = invStd * g - xhatCoef * xhat + constCoef
+ *     dGamma    = sum of dy * xhat over all elements sharing a gamma entry
+ *     dBeta     = sum of dy over the same elements
  */
 import type {NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs';
 
@@ -39,9 +41,9 @@ export const LayerNormKernel = 'TfjsLayerNorm';
 export const LayerNormGradKernel = 'TfjsLayerNormGrad';
 
 export interface LayerNormAttrs {
-  /** Sorted, distinct, non-negative axes. */
   axis: number[];
   epsilon: number;
+  featureAxes: number[];
 }
 
 export interface LayerNormInputs extends NamedTensorInfoMap {
@@ -52,14 +54,35 @@ export interface LayerNormInputs extends NamedTensorInfoMap {
 
 export interface LayerNormGradAttrs {
   axis: number[];
+  featureAxes: number[];
 }
 
 export interface LayerNormGradInputs extends NamedTensorInfoMap {
   dy: TensorInfo;
   x: TensorInfo;
-  mean: TensorInfo;
   invStd: TensorInfo;
   gamma: TensorInfo;
   dMean: TensorInfo;
   dInvStd: TensorInfo;
+}
+
+/**
+ * Backends whose kernels honour `featureAxes` != `axis`; on others the op
+ * runs the composite for such calls. A backend's owner adds its name here
+ * once its kernels read the attribute.
+ */
+const FEATURE_AXES_BACKENDS: readonly string[] = ['cpu', 'wasm'];
+
+export function kernelsSupportFeatureAxes(backendName: string): boolean {
+  return FEATURE_AXES_BACKENDS.includes(backendName);
+}
+
+/** The per-group coefficients of dx (the formula above). */
+export function dxCoefficients(
+    invStd: number, dMean: number, dInvStd: number, sumG: number,
+    sumGXhat: number, groupLength: number): {xhatCoef: number, constCoef: number} {
+  return {
+    xhatCoef: (invStd * sumGXhat + dInvStd * invStd * invStd) / groupLength,
+    constCoef: (dMean - invStd * sumG) / groupLength,
+  };
 }

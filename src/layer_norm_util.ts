@@ -6,31 +6,52 @@
 export type AxisArg = number|number[];
 
 /**
- * Resolves `axis` against a tensor of the given rank: checks it, maps
- * negative axes from the end and sorts it. Throws an error naming `axis`.
+ * Resolves an axis argument against a tensor of the given rank: checks it,
+ * maps negative axes from the end and sorts it. Throws an error naming it.
  */
-export function normalizeAxes(axis: AxisArg, rank: number): number[] {
-  const list = Array.isArray(axis) ? axis : [axis];
+export function normalizeAxes(
+    axis: AxisArg, rank: number, name = 'axis', mayBeEmpty = false): number[] {
+  const list: unknown[] = Array.isArray(axis) ? axis : [axis];
   const expected =
       `an integer or an array of distinct integers in [-${rank}, ${rank - 1}]`;
-  if (list.length === 0) {
-    throw new Error(`layerNorm: axis must be ${expected}; got []`);
+  if (list.length === 0 && !mayBeEmpty) {
+    throw new Error(`layerNorm: ${name} must be ${expected}; got []`);
   }
   const seen = new Set<number>();
   for (const a of list) {
-    if (typeof a !== 'number' || !Number.isInteger(a) || a < -rank ||
-        a >= rank) {
-      throw new Error(`layerNorm: axis must be ${expected} for an input of ` +
-                      `rank ${rank}; got ${JSON.stringify(axis)}`);
+    if (typeof a !== 'number' || !Number.isInteger(a) || a < -rank || a >= rank) {
+      throw new Error(`layerNorm: ${name} must be ${expected} for an input of ` +
+                      `rank ${rank}; got ${describeValue(axis)}`);
     }
     const resolved = a < 0 ? a + rank : a;
     if (seen.has(resolved)) {
-      throw new Error(`layerNorm: axis must hold distinct axes; ` +
-                      `${JSON.stringify(axis)} names axis ${resolved} twice`);
+      throw new Error(`layerNorm: ${name} must hold distinct axes; ` +
+                      `${describeValue(axis)} names axis ${resolved} twice`);
     }
     seen.add(resolved);
   }
   return [...seen].sort((a, b) => a - b);
+}
+
+/** A value as a message shows it: BigInts, NaN and Infinity included. */
+export function describeValue(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(describeValue).join(', ')}]`;
+  }
+  if (typeof value === 'bigint') {
+    return `${value}n`;
+  }
+  if (typeof value === 'string') {
+    return JSON.stringify(value);
+  }
+  if (value != null && typeof value === 'object') {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
 }
 
 /** Shape of gamma and beta: the sizes of x at the (sorted) normalized axes. */
@@ -95,32 +116,4 @@ export function layerNormGeometry(
   const isTrailing = dims.every(
       (d, i) => !d.normalized || dims.slice(i).every(e => e.normalized));
   return {outerSize, innerSize, isTrailing, dims};
-}
-
-/**
- * Offset in x of element `index` of each row (`normalized` true) or of the
- * first element of each row (`normalized` false), as an Int32Array. Lets a
- * strided kernel read any axis layout without transposing.
- */
-export function groupOffsets(geometry: LayerNormGeometry, normalized: boolean):
-    Int32Array {
-  const parts = geometry.dims.filter(d => d.normalized === normalized);
-  const count = normalized ? geometry.innerSize : geometry.outerSize;
-  const offsets = new Int32Array(count);
-  // Row-major walk of the selected dims, innermost fastest.
-  const counters = new Array(parts.length).fill(0);
-  let offset = 0;
-  for (let i = 0; i < count; i++) {
-    offsets[i] = offset;
-    for (let d = parts.length - 1; d >= 0; d--) {
-      counters[d]++;
-      offset += parts[d].stride;
-      if (counters[d] < parts[d].size) {
-        break;
-      }
-      offset -= parts[d].stride * parts[d].size;
-      counters[d] = 0;
-    }
-  }
-  return offsets;
 }

@@ -1,7 +1,4 @@
-/** Registration helpers shared by every backend's `register_all_kernels`. */
 import * as tf from '@tensorflow/tfjs';
-
-import {layerNormGradConfig} from './gradients/layer_norm_grad';
 
 /**
  * Registers each config unless a kernel of that name is already there for
@@ -13,12 +10,5 @@ export function registerKernelsOnce(configs: readonly tf.KernelConfig[]): void {
     if (tf.getKernel(config.kernelName, config.backendName) == null) {
       tf.registerKernel(config);
     }
-  }
-}
-
-/** Registers the gradient of the forward kernel, once. */
-export function registerGradientOnce(): void {
-  if (tf.getGradient(layerNormGradConfig.kernelName) == null) {
-    tf.registerGradient(layerNormGradConfig);
   }
 }

@@ -16,9 +16,9 @@
  * ('simd' | 'js') chooses, for comparisons.
  */
 import {registerWasmKernels} from '../backends/wasm/register_all_kernels';
-import {registerGradientOnce} from '../register';
+import {registerGradients} from '../gradients/register_all_gradients';
 
-registerGradientOnce();
+registerGradients();
 registerWasmKernels();
 
 export {registerWasmKernels, wasmKernelConfigs} from '../backends/wasm/register_all_kernels';

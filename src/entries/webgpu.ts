@@ -14,9 +14,9 @@
 import '@tensorflow/tfjs-backend-webgpu';
 
 import {registerWebGPUKernels} from '../backends/webgpu/register_all_kernels';
-import {registerGradientOnce} from '../register';
+import {registerGradients} from '../gradients/register_all_gradients';
 
-registerGradientOnce();
+registerGradients();
 registerWebGPUKernels();
 
 export {registerWebGPUKernels, webgpuKernelConfigs} from '../backends/webgpu/register_all_kernels';

@@ -11,16 +11,16 @@ import {LayerNormAttrs, LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKe
 export const layerNormGradConfig: tf.GradConfig = {
   kernelName: LayerNormKernel,
   inputsToSave: ['x', 'gamma'],
-  outputsToSave: [false, true, true],
+  outputsToSave: [false, false, true],
   gradFunc: (dys: tf.Tensor|tf.Tensor[], saved: tf.Tensor[],
              attrs: tf.NamedAttrMap) => {
     // The engine hands one dy per output: zeros for an output the loss does
     // not use, so dMean and dInvStd are always tensors.
     const [dy, dMean, dInvStd] = dys as tf.Tensor[];
-    const [x, gamma, mean, invStd] = saved;
-    const {axis} = attrs as unknown as LayerNormAttrs;
-    const inputs: LayerNormGradInputs = {dy, x, mean, invStd, gamma, dMean, dInvStd};
-    const gradAttrs: LayerNormGradAttrs = {axis};
+    const [x, gamma, invStd] = saved;
+    const {axis, featureAxes} = attrs as unknown as LayerNormAttrs;
+    const inputs: LayerNormGradInputs = {dy, x, invStd, gamma, dMean, dInvStd};
+    const gradAttrs: LayerNormGradAttrs = {axis, featureAxes};
     // Run once, eagerly: the engine calls each closure in its own tidy, so a
     // lazy call would lose the two outputs the first closure does not return.
     const [dx, dGamma, dBeta] =
@@ -28,7 +28,7 @@ export const layerNormGradConfig: tf.GradConfig = {
         tf.engine().runKernel(
             LayerNormGradKernel, inputs as unknown as tf.NamedTensorMap,
             gradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[] :
-        layerNormGradComposite(dy, x, invStd, gamma, dMean, dInvStd, axis);
+        layerNormGradComposite(dy, x, invStd, gamma, dMean, dInvStd, axis, featureAxes);
     return {x: () => dx, gamma: () => dGamma, beta: () => dBeta};
   }
 };

@@ -21,6 +21,11 @@ export interface LayerNormLayerArgs extends Omit<BaseLayerArgs, 'dtype'> {
   axis?: AxisArg;
   /** Added to the variance before the square root. Default 1e-5. */
   epsilon?: number;
+  /**
+   * Axes gamma and beta span (Flax's `feature_axes`), broadcast over the
+   * others; null or absent: `axis`.
+   */
+  featureAxes?: AxisArg|null;
   /** Whether to add the learned offset `beta`. Default true. */
   center?: boolean;
   /** Whether to multiply by the learned scale `gamma`. Default true. */
@@ -34,9 +39,9 @@ export interface LayerNormLayerArgs extends Omit<BaseLayerArgs, 'dtype'> {
   betaConstraint?: ConstraintIdentifier;
   gammaConstraint?: ConstraintIdentifier;
   /**
-   * Number of normalized elements per group (for several axes, the product
-   * of their sizes). 0 (default) defers it to the first input; otherwise an
-   * input of another size is an error.
+   * Number of elements of gamma and beta (the product of the input's sizes
+   * at featureAxes, by default at axis). 0 (default) defers it to the first
+   * input; otherwise an input of another size is an error.
    */
   inChannels?: number;
   /** 'float32', or a Keras 3 DTypePolicy config naming float32. */
@@ -51,7 +56,7 @@ const BASE_ARG_NAMES = [
 const OWN_ARG_NAMES = [
   'axis', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer',
   'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint',
-  'inChannels',
+  'featureAxes', 'inChannels',
 ];
 
 /**
@@ -95,6 +100,7 @@ export class LayerNorm extends tf.layers.Layer {
   }
 
   readonly axis: AxisArg;
+  readonly featureAxes: AxisArg|null;
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
@@ -114,7 +120,8 @@ export class LayerNorm extends tf.layers.Layer {
   constructor(args: LayerNormLayerArgs = {}) {
     super(checkedBaseArgs(args));
     const owner = 'LayerNorm';
-    this.axis = checkAxis(args.axis ?? -1);
+    this.axis = checkAxis(args.axis ?? -1, 'axis');
+    this.featureAxes = args.featureAxes == null ? null : checkAxis(args.featureAxes, 'featureAxes');
     this.epsilon = args.epsilon ?? DEFAULT_EPSILON;
     if (typeof this.epsilon !== 'number' || !Number.isFinite(this.epsilon) ||
         this.epsilon <= 0) {
@@ -146,13 +153,13 @@ export class LayerNorm extends tf.layers.Layer {
 
   override build(inputShape: tf.Shape|tf.Shape[]): void {
     const shape = oneShape(inputShape);
-    const axes = this.resolveAxes(shape.length);
+    const axes = this.resolveAxes(shape.length).featureAxes;
     let sizes = axes.map(a => shape[a]);
     if (sizes.some(s => s == null)) {
       if (this.inChannels > 0 && axes.length === 1) {
         sizes = [this.inChannels];  // MXNet's in_channels stands for it
       } else {
-        throw new Error(`LayerNorm '${this.name}': the input's size at axis [${
+        throw new Error(`LayerNorm '${this.name}': the input's size at ${this.weightAxesName()} [${
             axes}] must be known to create gamma and beta (or give ` +
                         `inChannels for a single axis); got input shape [${
                             shape.map(String)}]`);
@@ -163,7 +170,7 @@ export class LayerNorm extends tf.layers.Layer {
     if (this.inChannels > 0 && size !== this.inChannels) {
       throw new Error(`LayerNorm '${this.name}': inChannels is ${
           this.inChannels} but the input of shape [${
-          shape.map(String)}] has ${size} elements at axis [${axes}] (sizes [${
+          shape.map(String)}] has ${size} elements at ${this.weightAxesName()} [${axes}] (sizes [${
           weightShape}]); inChannels must be their product`);
     }
     this.weightShape = weightShape;
@@ -183,11 +190,11 @@ export class LayerNorm extends tf.layers.Layer {
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: {}): tf.Tensor {
     return tf.tidy(() => {
       const x = oneTensor(inputs);
-      const axes = this.checkInputShape(x.shape);
+      const {axis, featureAxes} = this.checkInputShape(x.shape);
       return layerNorm(
           x, this.gamma == null ? null : this.gamma.read(),
           this.beta == null ? null : this.beta.read(),
-          {axis: axes, epsilon: this.epsilon});
+          {axis, featureAxes, epsilon: this.epsilon});
     });
   }
 
@@ -212,13 +219,22 @@ export class LayerNorm extends tf.layers.Layer {
       betaConstraint: serializeKerasObject(this.betaConstraint),
       gammaConstraint: serializeKerasObject(this.gammaConstraint),
       inChannels: this.inChannels,
+      featureAxes: Array.isArray(this.featureAxes) ? [...this.featureAxes] : this.featureAxes,
     };
     return {...config, ...super.getConfig()};
   }
 
-  private resolveAxes(rank: number): number[] {
+  /** The argument that gamma and beta span. */
+  private weightAxesName(): string {
+    return this.featureAxes == null ? 'axis' : 'featureAxes';
+  }
+
+  private resolveAxes(rank: number): {axis: number[], featureAxes: number[]} {
     try {
-      return normalizeAxes(this.axis, rank);
+      const axis = normalizeAxes(this.axis, rank);
+      const featureAxes = this.featureAxes == null ?
+          axis : normalizeAxes(this.featureAxes, rank, 'featureAxes', true);
+      return {axis, featureAxes};
     } catch (e) {
       throw new Error(`LayerNorm '${this.name}': ${
           (e as Error).message.replace(/^layerNorm: /, '')}`);
@@ -229,8 +245,9 @@ export class LayerNorm extends tf.layers.Layer {
    * An input after the first must have the sizes gamma and beta were made
    * for; returns its normalized axes.
    */
-  private checkInputShape(shape: tf.Shape): number[] {
-    const axes = this.resolveAxes(shape.length);
+  private checkInputShape(shape: tf.Shape): {axis: number[], featureAxes: number[]} {
+    const resolved = this.resolveAxes(shape.length);
+    const axes = resolved.featureAxes;
     const sizes = axes.map(a => shape[a]);
     const expected = this.weightShape;
     const matches = expected == null ||
@@ -242,9 +259,9 @@ export class LayerNorm extends tf.layers.Layer {
           `sizes [${expected}] (from its first input)`;
       throw new Error(`LayerNorm '${this.name}': the layer normalizes ${
           fixedBy} but the input of shape [${shape.map(String)}] has sizes [${
-          sizes.map(String)}] at axis [${axes}]`);
+          sizes.map(String)}] at ${this.weightAxesName()} [${axes}]`);
     }
-    return axes;
+    return resolved;
   }
 
   private addParameter(
@@ -262,8 +279,8 @@ export class LayerNorm extends tf.layers.Layer {
       if (!tf.util.arraysEqual(value.shape, shape)) {
         throw new Error(`LayerNorm '${this.name}': weight '${
             variable.originalName}' must have shape [${
-            shape}] (the input's sizes at axis ${
-            JSON.stringify(this.axis)}); got [${value.shape}]`);
+            shape}] (the input's sizes at ${this.weightAxesName()} ${
+            JSON.stringify(this.featureAxes ?? this.axis)}); got [${value.shape}]`);
       }
       return write(value);
     };
@@ -280,12 +297,12 @@ export function layerNormLayer(args?: LayerNormLayerArgs): LayerNorm {
   return new LayerNorm(args);
 }
 
-function checkAxis(axis: unknown): AxisArg {
+function checkAxis(axis: unknown, name: 'axis'|'featureAxes'): AxisArg {
   const list = Array.isArray(axis) ? axis : [axis];
-  if (list.length === 0 ||
+  if ((list.length === 0 && name === 'axis') ||
       !list.every(a => typeof a === 'number' && Number.isInteger(a))) {
-    throw new Error(`LayerNorm: axis must be an integer or a non-empty array ` +
-                    `of integers; got ${describe(axis)}`);
+    throw new Error(`LayerNorm: ${name} must be an integer or a${
+        name === 'axis' ? ' non-empty' : 'n'} array of integers; got ${describe(axis)}`);
   }
   return Array.isArray(axis) ? [...axis] : axis as number;
 }

@@ -1,12 +1,12 @@
 /**
  * The public op: validates its arguments, then dispatches the registered
  * kernel of the active backend, or the composite of TF.js ops when that
- * backend has none (tfjs-node, or any backend this package does not cover).
+ * backend has none (or has one that does not honour `featureAxes`).
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../kernel_names';
-import {AxisArg, normalizeAxes, paramShape} from '../layer_norm_util';
+import {kernelsSupportFeatureAxes, LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../kernel_names';
+import {AxisArg, describeValue, normalizeAxes, paramShape} from '../layer_norm_util';
 import {FORCE_COMPOSITE_FLAG, layerNormComposite} from './layer_norm_composite';
 
 export interface LayerNormOptions {
@@ -17,7 +17,14 @@ export interface LayerNormOptions {
   axis?: AxisArg;
   /** Added to the biased variance before the square root. Default 1e-5. */
   epsilon?: number;
+  /**
+   * Axes gamma and beta span (Flax's `feature_axes`), broadcast over the
+   * others: an integer or an array of distinct integers. Default: `axis`.
+   */
+  featureAxes?: AxisArg;
 }
+
+const OPTION_KEYS = ['axis', 'epsilon', 'featureAxes'];
 
 export interface LayerNormWithStats {
   /** The normalized, scaled and shifted output, shaped as x. */
@@ -37,11 +44,11 @@ type TensorArg = tf.Tensor|tf.TensorLike;
  * the mean and (biased) variance taken over all of `axis` together.
  *
  * @param x Input of rank >= 1, float32 (int32 is computed as float32).
- * @param gamma Scale shaped as x's sizes at `axis` in ascending axis order,
- *     or null/undefined for none.
+ * @param gamma Scale shaped as x's sizes at `featureAxes` (default `axis`)
+ *     in ascending axis order, or null/undefined for none.
  * @param beta Shift shaped as gamma, or null/undefined for none.
  */
-export function layerNorm(
+function layerNorm_(
     x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
     options: LayerNormOptions = {}): tf.Tensor {
   return run(x, gamma, beta, options, false) as tf.Tensor;
@@ -52,77 +59,85 @@ export function layerNorm(
  * Mean and InvStdDev outputs, MXNet's `output_mean_var`). Gradients flow
  * through all three outputs.
  */
-export function layerNormWithStats(
+function layerNormWithStats_(
     x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
     options: LayerNormOptions = {}): LayerNormWithStats {
   return run(x, gamma, beta, options, true) as LayerNormWithStats;
 }
 
+export const layerNorm = tf.op({layerNorm_});
+export const layerNormWithStats = tf.op({layerNormWithStats_});
+
 function run(
     xArg: TensorArg, gammaArg: TensorArg|null|undefined,
     betaArg: TensorArg|null|undefined, options: LayerNormOptions,
     withStats: boolean): tf.Tensor|LayerNormWithStats {
-  if (options == null || typeof options !== 'object') {
-    throw new Error(
-        `layerNorm: options must be an object {axis?, epsilon?}; got ${
-            String(options)}`);
-  }
+  checkOptions(options);
   const {axis = -1, epsilon = DEFAULT_EPSILON} = options;
   checkEpsilon(epsilon);
   // Every check happens before any tensor is made, so a bad call leaks none.
   const xShape = shapeAndDtypeOf(xArg, 'x');
-  if (xShape.shape.length === 0) {
-    throw new Error(
-        'layerNorm: x must have rank >= 1; got a scalar (shape [])');
+  const rank = xShape.shape.length;
+  if (rank === 0) {
+    throw new Error('layerNorm: x must have rank >= 1; got a scalar (shape [])');
   }
-  const axes = normalizeAxes(axis, xShape.shape.length);
-  const expected = paramShape(xShape.shape, axes);
-  for (const [name, arg] of [['gamma', gammaArg], ['beta', betaArg]] as
-       const) {
+  const axes = normalizeAxes(axis, rank);
+  const featureAxes = options.featureAxes == null ?
+      axes : normalizeAxes(options.featureAxes, rank, 'featureAxes', true);
+  const expected = paramShape(xShape.shape, featureAxes);
+  for (const [name, arg] of [['gamma', gammaArg], ['beta', betaArg]] as const) {
     if (arg == null) {
       continue;
     }
     const {shape} = shapeAndDtypeOf(arg, name);
     if (!tf.util.arraysEqual(shape, expected)) {
-      throw new Error(`layerNorm: ${name} must have shape [${
-          expected}] (the sizes of x [${xShape.shape}] at axis [${
-          axes}]); got [${shape}]`);
+      throw new Error(`layerNorm: ${name} must have shape [${expected}] (the sizes of x [${
+          xShape.shape}] at featureAxes [${featureAxes}]); got [${shape}]`);
     }
   }
 
-  return tf.tidy(() => {
-    const x = asFloat(xArg);
-    const gamma = gammaArg == null ? tf.ones(expected) : asFloat(gammaArg);
-    const beta = betaArg == null ? tf.zeros(expected) : asFloat(betaArg);
-    const attrs: LayerNormAttrs = {axis: axes, epsilon};
-    let outputs: tf.Tensor[];
-    if (tf.getKernel(LayerNormKernel, tf.getBackend()) != null &&
-        !tf.env().getBool(FORCE_COMPOSITE_FLAG)) {
-      const inputs: LayerNormInputs = {x, gamma, beta};
-      outputs = tf.engine().runKernel(
-                    LayerNormKernel, inputs as unknown as tf.NamedTensorMap,
-                    attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    } else {
-      outputs = layerNormComposite(x, gamma, beta, attrs);
+  const x = asFloat(xArg);
+  const gamma = gammaArg == null ? tf.ones(expected) : asFloat(gammaArg);
+  const beta = betaArg == null ? tf.zeros(expected) : asFloat(betaArg);
+  const attrs: LayerNormAttrs = {axis: axes, epsilon, featureAxes};
+  const [y, mean, invStd] = useKernel(attrs) ?
+      tf.engine().runKernel(
+          LayerNormKernel, {x, gamma, beta} as LayerNormInputs as unknown as tf.NamedTensorMap,
+          attrs as unknown as tf.NamedAttrMap) as tf.Tensor[] :
+      layerNormComposite(x, gamma, beta, attrs);
+  return withStats ? {y, mean, invStd} : y;
+}
+
+function useKernel({axis, featureAxes}: LayerNormAttrs): boolean {
+  const backend = tf.getBackend();
+  if (tf.getKernel(LayerNormKernel, backend) == null || tf.env().getBool(FORCE_COMPOSITE_FLAG)) {
+    return false;
+  }
+  return tf.util.arraysEqual(axis, featureAxes) || kernelsSupportFeatureAxes(backend);
+}
+
+function checkOptions(options: unknown) {
+  if (options == null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`layerNorm: options must be an object {axis?, epsilon?, featureAxes?}; got ${
+        describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new Error(`layerNorm: unknown option '${key}'; options are ${OPTION_KEYS.join(', ')}`);
     }
-    const [y, mean, invStd] = outputs;
-    return withStats ? {y, mean, invStd} : y;
-  });
+  }
 }
 
 function checkEpsilon(epsilon: unknown) {
-  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) ||
-      epsilon <= 0) {
-    throw new Error(`layerNorm: epsilon must be a finite number > 0; got ${
-        String(epsilon)}`);
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0) {
+    throw new Error(`layerNorm: epsilon must be a finite number > 0; got ${describeValue(epsilon)}`);
   }
 }
 
 const ACCEPTED_DTYPES = ['float32', 'int32'];
 
 /** Shape and dtype of a tensor argument, without making a tensor. */
-function shapeAndDtypeOf(arg: TensorArg, name: string):
-    {shape: number[], dtype: tf.DataType} {
+function shapeAndDtypeOf(arg: TensorArg, name: string): {shape: number[], dtype: tf.DataType} {
   let shape: number[];
   let dtype: tf.DataType;
   if (arg instanceof tf.Tensor) {
@@ -131,14 +146,10 @@ function shapeAndDtypeOf(arg: TensorArg, name: string):
     }
     shape = arg.shape;
     dtype = arg.dtype;
-  } else if (
-      Array.isArray(arg) || ArrayBuffer.isView(arg) || typeof arg === 'number') {
+  } else if (Array.isArray(arg) || ArrayBuffer.isView(arg) || typeof arg === 'number') {
     shape = nestedShape(arg);
     dtype = arg instanceof Int32Array ? 'int32' : 'float32';
-    if (!isNumeric(arg)) {
-      throw new Error(
-          `layerNorm: ${name} must be a tensor or nested array of numbers`);
-    }
+    checkNested(arg, shape, 0, name, '');
   } else {
     throw new Error(`layerNorm: ${name} must be a tf.Tensor or a nested ` +
                     `array of numbers; got ${typeof arg}`);
@@ -150,7 +161,7 @@ function shapeAndDtypeOf(arg: TensorArg, name: string):
   return {shape, dtype};
 }
 
-/** Shape of a nested array, typed array or number (as tf.tensor infers it). */
+/** Shape of a nested array, typed array or number, from its first elements. */
 function nestedShape(arg: unknown): number[] {
   const shape: number[] = [];
   let level = arg;
@@ -162,14 +173,29 @@ function nestedShape(arg: unknown): number[] {
   return shape;
 }
 
-function isNumeric(arg: unknown): boolean {
-  if (typeof arg === 'number') {
-    return true;
+/** Every element is a number and every sub-array has the shape's size (not ragged). */
+function checkNested(arg: unknown, shape: number[], depth: number, name: string, path: string) {
+  if (depth === shape.length) {
+    if (typeof arg !== 'number') {
+      throw new Error(`layerNorm: ${name} must be a tensor or a rectangular nested array ` +
+                      `of numbers; ${name}${path} is ${describeValue(arg)}`);
+    }
+    return;
   }
-  if (ArrayBuffer.isView(arg)) {
-    return true;
+  if (ArrayBuffer.isView(arg) && depth === shape.length - 1 &&
+      (arg as unknown as ArrayLike<number>).length === shape[depth]) {
+    return;
   }
-  return Array.isArray(arg) && arg.every(isNumeric);
+  if (!(Array.isArray(arg) || ArrayBuffer.isView(arg)) ||
+      (arg as ArrayLike<unknown>).length !== shape[depth]) {
+    throw new Error(`layerNorm: ${name} is a ragged nested array: ${name}${path} ` +
+                    `should hold ${shape[depth]} elements (shape [${shape}]); got ${
+                        Array.isArray(arg) ? `${arg.length} elements` : describeValue(arg)}`);
+  }
+  const items = arg as ArrayLike<unknown>;
+  for (let i = 0; i < items.length; i++) {
+    checkNested(items[i], shape, depth + 1, name, `${path}[${i}]`);
+  }
 }
 
 function asFloat(arg: TensorArg): tf.Tensor {

@@ -1,181 +1,253 @@
 /**
  * LayerNorm as a composite of TF.js ops, for backends without a kernel of
- * ours (tfjs-node's `tensorflow`, or any other), and its fused backward.
+ * ours (tfjs-node's `tensorflow`, or any other), and its backward.
  *
- * Numerics, in float32 ops: each group is shifted by its own first element
- * before it is reduced, so a row of mean 1e4 and spread 1 is reduced as
- * values of size ~1 (subtracting a float32 mean of the raw x would shift
- * every xhat of such a row by up to 1e4 * 2^-24 / spread ~ 6e-4). Then two
- * passes: the variance is the mean of squared deviations, never
- * E[x^2] - E[x]^2. A constant group has exact zero deviations: y = beta.
+ * Every computation runs on x folded to [groupCount, groupLength] (a reshape
+ * for contiguous groups, a gather otherwise): rank 2 whatever x's rank, as
+ * TF.js's wasm binary ops stop at rank 6 and webgpu's `where` at rank 4.
+ *
+ * Numerics in float32 ops: each group is halved and shifted by its first
+ * element, d = x/2 - x0/2 (exact halving: no overflow near float32's max),
+ * then divided by s = max|d|, so no square overflows (rows like
+ * [1e20, -1e20, 1, -1]); the variance is the mean of squared deviations,
+ * never E[x^2] - E[x]^2.
  *
  * Gradients: y, mean and invStd are three `tf.customGrad` nodes sharing one
- * forward computation, whose gradients with respect to x
- *   y:      invStd * (g - <g>) - xhat * invStd * <g * xhat>   (and dGamma, dBeta)
- *   mean:   dMean / N
- *   invStd: -xhat * dInvStd * invStd^2 / N
- * add up to the formula of kernel_names.ts. Autograd never walks the forward
- * ops, and a loss that uses only y never runs the two stats nodes.
+ * forward, whose gradients with respect to x add up to the formula of
+ * kernel_names.ts; a loss that uses only y never runs the stats nodes.
  */
 import * as tf from '@tensorflow/tfjs';
 
 import {LayerNormAttrs} from '../kernel_names';
-import {paramShape, statsShape} from '../layer_norm_util';
+import {statsShape} from '../layer_norm_util';
+import {columnOffsets, GroupLayout, groupLayout, groupOffsets} from '../layout';
 
 /**
  * TF.js flag that makes `layerNorm` run this composite even where the active
- * backend has a kernel of ours (tests, and comparing the two):
- * `tf.env().set('LAYERNORM_FORCE_COMPOSITE', true)`, or the URL parameter
- * `?tfjsflags=LAYERNORM_FORCE_COMPOSITE:true` in a browser. A flag rather
- * than module state so that every copy of this package loaded in one
- * program (CommonJS and ESM) sees the same setting.
+ * backend has a kernel of ours (tests, comparisons); a flag rather than
+ * module state so that every copy of this package in one program sees it.
  */
 export const FORCE_COMPOSITE_FLAG = 'LAYERNORM_FORCE_COMPOSITE';
 tf.env().registerFlag(FORCE_COMPOSITE_FLAG, () => false);
 
-/** The forward's results. */
-interface ForwardParts {
-  y: tf.Tensor;
-  mean: tf.Tensor;
-  invStd: tf.Tensor;
-  xhat: tf.Tensor;
+/** Moves tensors between x's layout and the [groupCount, groupLength] fold. */
+class GroupFold {
+  readonly layout: GroupLayout;
+  private readonly elementIndex: Int32Array|null = null;
+  private readonly paramIndex: Int32Array|null = null;
+  /** gamma's entry depends on the column only. */
+  private readonly paramsByColumn: boolean;
+
+  constructor(readonly xShape: number[], axis: number[], readonly paramShape: number[],
+              featureAxes: number[]) {
+    this.layout = groupLayout(xShape, axis, featureAxes);
+    const {groupCount, groupLength, contiguous, paramsPerColumn} = this.layout;
+    const groups = groupOffsets(this.layout), columns = columnOffsets(this.layout);
+    this.paramsByColumn = groups.param.every(p => p === 0);
+    if (!contiguous) {
+      this.elementIndex = table(groups.x, columns.x);
+    }
+    if (!paramsPerColumn) {
+      this.paramIndex = this.paramsByColumn ?
+          columns.param : table(groups.param, columns.param);
+    }
+    this.shape2d = [groupCount, groupLength];
+  }
+
+  readonly shape2d: [number, number];
+
+  /** x-shaped -> [groupCount, groupLength]. */
+  toGroups(t: tf.Tensor): tf.Tensor2D {
+    if (this.elementIndex == null) {
+      return tf.reshape(t, this.shape2d);
+    }
+    return tf.reshape(tf.gather(tf.reshape(t, [-1]), tf.tensor1d(this.elementIndex, 'int32')),
+                      this.shape2d);
+  }
+
+  /** [groupCount, groupLength] -> x's elements in x's order, shaped `shape`. */
+  fromGroups(t: tf.Tensor, shape: number[] = this.xShape): tf.Tensor {
+    if (this.elementIndex == null) {
+      return tf.reshape(t, shape);
+    }
+    const inverse = new Int32Array(this.elementIndex.length);
+    this.elementIndex.forEach((offset, i) => inverse[offset] = i);
+    return tf.reshape(tf.gather(tf.reshape(t, [-1]), tf.tensor1d(inverse, 'int32')), shape);
+  }
+
+  /** gamma-shaped -> broadcastable against [groupCount, groupLength]. */
+  paramsToGroups(p: tf.Tensor): tf.Tensor {
+    const {groupLength} = this.layout;
+    if (this.paramIndex == null) {
+      return tf.reshape(p, [1, groupLength]);
+    }
+    const picked = tf.gather(tf.reshape(p, [-1]), tf.tensor1d(this.paramIndex, 'int32'));
+    return tf.reshape(picked, this.paramsByColumn ? [1, groupLength] : this.shape2d);
+  }
+
+  /** Sum of [groupCount, groupLength] values over the elements sharing each gamma entry. */
+  sumToParams(t: tf.Tensor): tf.Tensor {
+    if (this.paramIndex == null) {
+      return tf.reshape(tf.sum(t, 0), this.paramShape);
+    }
+    const values = this.paramsByColumn ? tf.sum(t, 0) : tf.reshape(t, [-1]);
+    const indices = tf.tensor2d(this.paramIndex, [this.paramIndex.length, 1], 'int32');
+    return tf.reshape(tf.scatterND(indices, values, [this.layout.paramSize]), this.paramShape);
+  }
+}
+
+/** index[g * columns.length + c] = groups[g] + columns[c]. */
+function table(groups: Int32Array, columns: Int32Array): Int32Array {
+  const out = new Int32Array(groups.length * columns.length);
+  for (let g = 0, k = 0; g < groups.length; g++) {
+    for (let c = 0; c < columns.length; c++, k++) {
+      out[k] = groups[g] + columns[c];
+    }
+  }
+  return out;
+}
+
+/** The folded group, shifted, halved and scaled: x - mean = 2 * scale * centered. */
+interface Centered {
+  shift: tf.Tensor;
+  scale: tf.Tensor;
+  scaledMean: tf.Tensor;
+  centered: tf.Tensor;
+}
+
+function center(x2: tf.Tensor2D, epsilon: number): Centered {
+  const [groupCount, groupLength] = x2.shape;
+  const first = groupLength === 0 ? tf.zeros([groupCount, 1]) :
+                                    tf.slice(x2, [0, 0], [groupCount, 1]);
+  const shift = tf.where(tf.isFinite(first), first, tf.zerosLike(first));
+  const halved = tf.sub(tf.mul(x2, 0.5), tf.mul(shift, 0.5));
+  const largest = groupLength === 0 ? tf.ones([groupCount, 1]) :
+                                      tf.max(tf.abs(halved), 1, true);
+  // At least sqrt(epsilon) / 2, so that epsilon / (4 scale^2) stays finite;
+  // 1 for a group holding a NaN or an Infinity (which then propagates).
+  const scale = tf.where(tf.isFinite(largest),
+                         tf.maximum(largest, Math.sqrt(epsilon) / 2), tf.ones([groupCount, 1]));
+  const scaled = tf.div(halved, scale);
+  const scaledMean = tf.mean(scaled, 1, true);
+  return {shift, scale, scaledMean, centered: tf.sub(scaled, scaledMean)};
+}
+
+interface Forward {
+  y2: tf.Tensor;
+  mean2: tf.Tensor;
+  invStd2: tf.Tensor;
+  xhat2: tf.Tensor;
+}
+
+function forward(fold: GroupFold, x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
+                 epsilon: number): Forward {
+  const {shift, scale, scaledMean, centered} = center(fold.toGroups(x), epsilon);
+  // var + epsilon = 4 scale^2 (scaledVar + epsilon / (4 scale^2)).
+  const root = tf.rsqrt(tf.add(tf.mean(tf.square(centered), 1, true),
+                               tf.div(epsilon, tf.mul(tf.square(scale), 4))));
+  const xhat2 = tf.mul(centered, root);
+  const y2 = tf.add(tf.mul(xhat2, fold.paramsToGroups(gamma)), fold.paramsToGroups(beta));
+  const half = tf.mul(scale, scaledMean);
+  // shift + half stays between shift and the mean: no overflow.
+  const mean2 = tf.add(tf.add(shift, half), half);
+  const invStd2 = tf.div(tf.mul(root, 0.5), scale);
+  return {y2, mean2, invStd2, xhat2};
+}
+
+/** dx (folded), dGamma, dBeta of the y output alone. */
+function gradOfY(fold: GroupFold, dy: tf.Tensor, xhat2: tf.Tensor, invStd2: tf.Tensor,
+                 gamma: tf.Tensor): tf.Tensor[] {
+  const dy2 = fold.toGroups(dy);
+  const g = tf.mul(dy2, fold.paramsToGroups(gamma));
+  const meanG = tf.mean(g, 1, true);
+  const meanGXhat = tf.mean(tf.mul(g, xhat2), 1, true);
+  const dx2 = tf.mul(invStd2, tf.sub(tf.sub(g, meanG), tf.mul(xhat2, meanGXhat)));
+  return [dx2, fold.sumToParams(tf.mul(dy2, xhat2)), fold.sumToParams(dy2)];
+}
+
+/** The folded dx of the stats outputs: dMean / N - xhat * dInvStd * invStd^2 / N. */
+function gradOfStats(fold: GroupFold, dMean: tf.Tensor|null, dInvStd: tf.Tensor|null,
+                     xhat2: tf.Tensor, invStd2: tf.Tensor): tf.Tensor {
+  const n = fold.layout.groupLength;
+  const [groupCount] = fold.shape2d;
+  let dx2: tf.Tensor = tf.zeros(fold.shape2d);
+  if (dMean != null) {
+    dx2 = tf.add(dx2, tf.div(tf.reshape(dMean, [groupCount, 1]), n));
+  }
+  if (dInvStd != null) {
+    const coef = tf.mul(tf.reshape(dInvStd, [groupCount, 1]), tf.div(tf.square(invStd2), -n));
+    dx2 = tf.add(dx2, tf.mul(xhat2, coef));
+  }
+  return dx2;
 }
 
 /** Returns [y, mean, invStd] as the forward kernel would. */
 export function layerNormComposite(
-    x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
-    attrs: LayerNormAttrs): tf.Tensor[] {
-  const {axis, epsilon} = attrs;
-  const groupSize = groupSizeOf(x.shape, axis);
+    x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, attrs: LayerNormAttrs): tf.Tensor[] {
+  const {axis, epsilon, featureAxes} = attrs;
+  const fold = new GroupFold(x.shape, axis, gamma.shape, featureAxes);
+  const statShape = statsShape(x.shape, axis);
+  const flat = [x.size];
   return tf.tidy(() => {
-    // What the stats nodes share of `normalize`'s forward: kept past its
-    // scope (which disposes everything it does not return), disposed below
-    // on every path.
-    const kept: {mean?: tf.Tensor, invStd?: tf.Tensor, xhat?: tf.Tensor} = {};
+    // The three nodes take x flattened, so the engine sums their gradients
+    // of x at rank 1 (wasm's binary ops are wrong above rank 6).
+    const xFlat = tf.reshape(x, flat);
+    // Shared with the stats nodes past `normalize`'s scope; disposed below.
+    const kept: {invStd2?: tf.Tensor, xhat2?: tf.Tensor, mean2?: tf.Tensor} = {};
     const normalize = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
       const [xIn, gammaIn, betaIn] = args as tf.Tensor[];
       const save = args[3] as tf.GradSaveFunc;
-      const {y, mean, invStd, xhat} =
-          forwardParts(xIn, gammaIn, betaIn, axis, epsilon);
-      kept.mean = tf.keep(mean);
-      kept.invStd = tf.keep(invStd);
-      kept.xhat = tf.keep(xhat);
-      save([xhat, invStd, gammaIn]);
+      const {y2, mean2, invStd2, xhat2} = forward(fold, xIn, gammaIn, betaIn, epsilon);
+      kept.mean2 = tf.keep(mean2);
+      kept.invStd2 = tf.keep(invStd2);
+      kept.xhat2 = tf.keep(xhat2);
+      save([xhat2, invStd2, gammaIn]);
       return {
-        value: y,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [savedXhat, savedInvStd, savedGamma] = saved;
-          return gradOfY(dy, savedXhat, savedInvStd, savedGamma, axis);
-        },
+        value: fold.fromGroups(y2),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
+          const [dx2, dGamma, dBeta] = gradOfY(fold, dy, saved[0], saved[1], saved[2]);
+          return [fold.fromGroups(dx2, flat), dGamma, dBeta];
+        }),
       };
     });
     try {
-      const y = normalize(x, gamma, beta);
-      const {mean, invStd, xhat} = kept as Required<typeof kept>;
+      const y = normalize(xFlat, gamma, beta);
+      const {mean2, invStd2, xhat2} = kept as Required<typeof kept>;
       const meanOf = tf.customGrad((..._args: Array<tf.Tensor|tf.GradSaveFunc>) => ({
-        value: tf.clone(mean),
+        value: tf.reshape(mean2, statShape),
         gradFunc: (dMean: tf.Tensor) =>
-            tf.tidy(() => tf.broadcastTo(tf.div(dMean, groupSize), x.shape)),
+            tf.tidy(() => fold.fromGroups(gradOfStats(fold, dMean, null, xhat2, invStd2), flat)),
       }));
       const invStdOf = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
-        const save = args[1] as tf.GradSaveFunc;
-        save([xhat, invStd]);
+        (args[1] as tf.GradSaveFunc)([xhat2, invStd2]);
         return {
-          value: tf.clone(invStd),
-          gradFunc: (dInvStd: tf.Tensor, saved: tf.Tensor[]) =>
-              tf.tidy(() => dxFromInvStd(dInvStd, saved[0], saved[1], groupSize)),
+          value: tf.reshape(invStd2, statShape),
+          gradFunc: (dInvStd: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(
+              () => fold.fromGroups(gradOfStats(fold, null, dInvStd, saved[0], saved[1]), flat)),
         };
       });
-      return [y, meanOf(x), invStdOf(x)];
+      return [y, meanOf(xFlat), invStdOf(xFlat)];
     } finally {
-      tf.dispose([kept.mean, kept.invStd, kept.xhat].filter(
-          (t): t is tf.Tensor => t != null));
+      tf.dispose([kept.mean2, kept.invStd2, kept.xhat2].filter((t): t is tf.Tensor => t != null));
     }
   });
 }
 
-/** The forward in float32 ops, each group shifted by its first element. */
-function forwardParts(
-    x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, axis: number[],
-    epsilon: number): ForwardParts {
-  const {shift, shiftedMean, centered} = shiftAndCenter(x, axis);
-  const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), axis, true), epsilon));
-  const xhat = tf.mul(centered, invStd);
-  const paramShape = broadcastParamShape(x.shape, axis);
-  const y = tf.add(
-      tf.mul(xhat, tf.reshape(gamma, paramShape)), tf.reshape(beta, paramShape));
-  return {y, mean: tf.add(shift, shiftedMean), invStd, xhat};
-}
-
 /**
- * x - mean, computed as (x - s) - mean(x - s) with s each group's first
- * element. A non-finite s (a NaN or an Infinity first in its group) is
- * replaced by 0, so that the group's mean comes out as the plain mean would
- * (Infinity for a group holding one) rather than Infinity - Infinity = NaN.
- */
-function shiftAndCenter(x: tf.Tensor, axis: number[]):
-    {shift: tf.Tensor, shiftedMean: tf.Tensor, centered: tf.Tensor} {
-  const statShape = statsShape(x.shape, axis);
-  // An empty group has no first element (its mean is 0 / 0 = NaN anyway).
-  const first = x.size === 0 ? tf.zeros(statShape) :
-                               tf.slice(x, x.shape.map(() => 0), statShape);
-  const shift = tf.where(tf.isFinite(first), first, tf.zerosLike(first));
-  const shifted = tf.sub(x, shift);
-  const shiftedMean = tf.mean(shifted, axis, true);
-  return {shift, shiftedMean, centered: tf.sub(shifted, shiftedMean)};
-}
-
-/**
- * dx, dGamma and dBeta of the y output alone: the formula of kernel_names.ts
- * without its dMean and dInvStd terms.
- */
-function gradOfY(
-    dy: tf.Tensor, xhat: tf.Tensor, invStd: tf.Tensor, gamma: tf.Tensor,
-    axis: number[]): tf.Tensor[] {
-  return tf.tidy(() => {
-    const outerAxes = dy.shape.map((_, i) => i).filter(i => !axis.includes(i));
-    const g = tf.mul(dy, tf.reshape(gamma, broadcastParamShape(dy.shape, axis)));
-    const meanG = tf.mean(g, axis, true);
-    const meanGXhat = tf.mean(tf.mul(g, xhat), axis, true);
-    const dx = tf.mul(invStd, tf.sub(tf.sub(g, meanG), tf.mul(xhat, meanGXhat)));
-    const dGamma = tf.reshape(tf.sum(tf.mul(dy, xhat), outerAxes), gamma.shape);
-    const dBeta = tf.reshape(tf.sum(dy, outerAxes), gamma.shape);
-    return [dx, dGamma, dBeta];
-  });
-}
-
-/** The part of dx that flows in through invStd: -xhat * dInvStd * invStd^2 / N. */
-function dxFromInvStd(
-    dInvStd: tf.Tensor, xhat: tf.Tensor, invStd: tf.Tensor,
-    groupSize: number): tf.Tensor {
-  return tf.mul(xhat, tf.mul(dInvStd, tf.div(tf.square(invStd), -groupSize)));
-}
-
-/**
- * The backward in TF.js ops: [dx, dGamma, dBeta] by the formula of
- * `kernel_names.ts`. Used by the gradient on a backend that has a forward
- * kernel of ours but no backward one. xhat comes from x again, shifted as in
- * the forward: the saved float32 mean is off by up to |mean| * 2^-24.
+ * [dx, dGamma, dBeta] in TF.js ops, for a backend with a forward kernel of
+ * ours but no backward one. xhat comes from x again, as in the forward.
  */
 export function layerNormGradComposite(
-    dy: tf.Tensor, x: tf.Tensor, invStd: tf.Tensor, gamma: tf.Tensor,
-    dMean: tf.Tensor, dInvStd: tf.Tensor, axis: number[]): tf.Tensor[] {
+    dy: tf.Tensor, x: tf.Tensor, invStd: tf.Tensor, gamma: tf.Tensor, dMean: tf.Tensor,
+    dInvStd: tf.Tensor, axis: number[], featureAxes: number[]): tf.Tensor[] {
   return tf.tidy(() => {
-    const groupSize = groupSizeOf(x.shape, axis);
-    const xhat = tf.mul(shiftAndCenter(x, axis).centered, invStd);
-    const [dxOfY, dGamma, dBeta] = gradOfY(dy, xhat, invStd, gamma, axis);
-    const dx = tf.add(
-        tf.add(dxOfY, tf.div(dMean, groupSize)),
-        dxFromInvStd(dInvStd, xhat, invStd, groupSize));
-    return [dx, dGamma, dBeta];
+    const fold = new GroupFold(x.shape, axis, gamma.shape, featureAxes);
+    const invStd2 = tf.reshape(invStd, [fold.shape2d[0], 1]);
+    // epsilon only bounds the scale from below; any positive value will do.
+    const {scale, centered} = center(fold.toGroups(x), 1e-30);
+    const xhat2 = tf.mul(centered, tf.mul(tf.mul(scale, invStd2), 2));
+    const [dxOfY, dGamma, dBeta] = gradOfY(fold, dy, xhat2, invStd2, gamma);
+    const dx2 = tf.add(dxOfY, gradOfStats(fold, dMean, dInvStd, xhat2, invStd2));
+    return [fold.fromGroups(dx2), dGamma, dBeta];
   });
-}
-
-/** x's shape with the kept axes set to 1: gamma and beta reshaped to it broadcast. */
-function broadcastParamShape(xShape: readonly number[], axis: number[]): number[] {
-  return xShape.map((d, i) => axis.includes(i) ? d : 1);
-}
-
-function groupSizeOf(xShape: readonly number[], axis: number[]): number {
-  return tf.util.sizeFromShape(paramShape(xShape, axis));
 }

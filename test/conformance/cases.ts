@@ -30,6 +30,8 @@ export interface ConformanceCase {
   data: DataKind;
   /** Also differentiate through mean and invStd (layerNormWithStats). */
   statsGrad?: boolean;
+  /** Axes gamma and beta span (default: axis). */
+  featureAxes?: number|number[];
 }
 
 function c(
@@ -70,6 +72,19 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   c('NaN and Infinity, NCHW axis 1', [2, 4, 3, 2], 1, {data: 'nonFinite'}),
   c('wide integers, row length 4097', [2, 4097], -1, {data: 'wideIntegers'}),
   c('wide integers, strided axis 1', [3, 1024, 2], 1, {data: 'wideIntegers'}),
+  c('rank 7, alternating axes [1, 3, 5]', [2, 3, 2, 3, 2, 2, 3], [1, 3, 5]),
+  c('rank 8, alternating axes [1, 3, 5, 7]', [2, 2, 2, 2, 2, 2, 2, 3], [1, 3, 5, 7]),
+  c('featureAxes [3] of axes [1, 2, 3] (Flax NHWC)', [2, 3, 4, 5], [1, 2, 3],
+    {featureAxes: [3], statsGrad: true}),
+  c('featureAxes [1, 2] beyond axis -1', [2, 3, 4], -1, {featureAxes: [1, 2]}),
+  c('featureAxes 0 disjoint from axis 1', [3, 4, 5], 1, {featureAxes: 0, statsGrad: true}),
+  c('featureAxes [] (scalar gamma and beta)', [4, 6], -1, {featureAxes: []}),
+  c('featureAxes [-1] of axes [0, 2], large mean', [3, 4, 5], [0, 2],
+    {featureAxes: [-1], data: 'largeMean'}),
+  c('featureAxes [1, 3] of axis [1], constant rows', [2, 3, 2, 4], 1,
+    {featureAxes: [1, 3], data: 'constantRows'}),
+  c('rank 7, featureAxes [3, 6] of axes [1, 3, 5]', [2, 3, 2, 3, 2, 2, 3], [1, 3, 5],
+    {featureAxes: [3, 6]}),
 ];
 
 /** Stated tolerances: |actual - expected| <= atol * max(1, max|expected|) + rtol * |expected|. */

@@ -61,26 +61,34 @@ function resolveAxes(axis: number|number[], rank: number): number[] {
 
 /**
  * For each flat element of x: which group it belongs to (row-major over the
- * kept axes) and its position in the group (row-major over the normalized
- * axes, = its index in gamma).
+ * kept axes), its position in the group (row-major over the normalized
+ * axes) and its gamma index (row-major over the feature axes, default the
+ * normalized ones).
  */
-export function groupIndex(shape: Shape, axis: number|number[]):
-    {group: Int32Array, member: Int32Array, groups: number, groupSize: number} {
+export function groupIndex(shape: Shape, axis: number|number[], featureAxes: number|number[] = axis): {
+  group: Int32Array, member: Int32Array, param: Int32Array, groups: number, groupSize: number,
+  paramSize: number
+} {
   const axes = resolveAxes(axis, shape.length);
+  const features = resolveAxes(featureAxes, shape.length);
   const size = sizeOf(shape);
-  const group = new Int32Array(size), member = new Int32Array(size);
+  const group = new Int32Array(size), member = new Int32Array(size), param = new Int32Array(size);
   const idx = new Array(shape.length).fill(0);
   for (let flat = 0; flat < size; flat++) {
-    let g = 0, m = 0;
+    let g = 0, m = 0, p = 0;
     for (let d = 0; d < shape.length; d++) {
       if (axes.includes(d)) {
         m = m * shape[d] + idx[d];
       } else {
         g = g * shape[d] + idx[d];
       }
+      if (features.includes(d)) {
+        p = p * shape[d] + idx[d];
+      }
     }
     group[flat] = g;
     member[flat] = m;
+    param[flat] = p;
     for (let d = shape.length - 1; d >= 0; d--) {
       if (++idx[d] < shape[d]) break;
       idx[d] = 0;
@@ -88,7 +96,8 @@ export function groupIndex(shape: Shape, axis: number|number[]):
   }
   const groupSize = axes.reduce((n, a) => n * shape[a], 1);
   const groups = shape.reduce((n, s, d) => axes.includes(d) ? n : n * s, 1);
-  return {group, member, groups, groupSize};
+  const paramSize = features.reduce((n, a) => n * shape[a], 1);
+  return {group, member, param, groups, groupSize, paramSize};
 }
 
 export interface RefForward {
@@ -100,8 +109,8 @@ export interface RefForward {
 export function refForward(
     x: ArrayLike<number>, shape: Shape, axis: number|number[],
     gamma: ArrayLike<number>|null, beta: ArrayLike<number>|null,
-    epsilon: number): RefForward {
-  const {group, member, groups, groupSize} = groupIndex(shape, axis);
+    epsilon: number, featureAxes: number|number[] = axis): RefForward {
+  const {group, param, groups, groupSize} = groupIndex(shape, axis, featureAxes);
   const mean = new Float64Array(groups), variance = new Float64Array(groups);
   for (let i = 0; i < x.length; i++) mean[group[i]] += x[i];
   for (let g = 0; g < groups; g++) mean[g] /= groupSize;
@@ -115,7 +124,7 @@ export function refForward(
   const y = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const xhat = (x[i] - mean[group[i]]) * invStd[group[i]];
-    y[i] = xhat * (gamma ? gamma[member[i]] : 1) + (beta ? beta[member[i]] : 0);
+    y[i] = xhat * (gamma ? gamma[param[i]] : 1) + (beta ? beta[param[i]] : 0);
   }
   return {y, mean, invStd};
 }
@@ -130,8 +139,8 @@ export interface LossWeights {
 export function refLoss(
     x: ArrayLike<number>, shape: Shape, axis: number|number[],
     gamma: ArrayLike<number>|null, beta: ArrayLike<number>|null,
-    epsilon: number, w: LossWeights): number {
-  const {y, mean, invStd} = refForward(x, shape, axis, gamma, beta, epsilon);
+    epsilon: number, w: LossWeights, featureAxes: number|number[] = axis): number {
+  const {y, mean, invStd} = refForward(x, shape, axis, gamma, beta, epsilon, featureAxes);
   let loss = 0;
   for (let i = 0; i < y.length; i++) loss += y[i] * w.wy[i];
   if (w.wMean) for (let g = 0; g < mean.length; g++) loss += mean[g] * w.wMean[g];
@@ -147,30 +156,32 @@ export interface RefGrads {
 
 /**
  * Analytic gradients of refLoss, derived by hand:
- *   xhat = (x - mu) r, r = (var + eps)^-1/2, g = wy * gamma
+ *   xhat = (x - mu) r, r = (var + eps)^-1/2, g = wy * gamma[feature index]
+ *   dGamma[p] = sum of wy * xhat and dBeta[p] = sum of wy over the elements whose feature index is p
  *   dL/dx = r (g - <g>) - xhat (r <g xhat>) + wMean / N - wInvStd r^3 (x - mu) / N
  */
 export function refGrads(
     x: ArrayLike<number>, shape: Shape, axis: number|number[],
-    gamma: ArrayLike<number>|null, epsilon: number, w: LossWeights): RefGrads {
-  const {group, member, groups, groupSize} = groupIndex(shape, axis);
+    gamma: ArrayLike<number>|null, epsilon: number, w: LossWeights,
+    featureAxes: number|number[] = axis): RefGrads {
+  const {group, param, groups, groupSize, paramSize} = groupIndex(shape, axis, featureAxes);
   const {mean, invStd} = refForward(x, shape, axis, null, null, epsilon);
   const gMean = new Float64Array(groups), gXhatMean = new Float64Array(groups);
-  const dGamma = new Float64Array(groupSize), dBeta = new Float64Array(groupSize);
+  const dGamma = new Float64Array(paramSize), dBeta = new Float64Array(paramSize);
   for (let i = 0; i < x.length; i++) {
     const k = group[i];
     const xhat = (x[i] - mean[k]) * invStd[k];
-    const g = w.wy[i] * (gamma ? gamma[member[i]] : 1);
+    const g = w.wy[i] * (gamma ? gamma[param[i]] : 1);
     gMean[k] += g / groupSize;
     gXhatMean[k] += g * xhat / groupSize;
-    dGamma[member[i]] += w.wy[i] * xhat;
-    dBeta[member[i]] += w.wy[i];
+    dGamma[param[i]] += w.wy[i] * xhat;
+    dBeta[param[i]] += w.wy[i];
   }
   const dx = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const k = group[i], r = invStd[k];
     const xhat = (x[i] - mean[k]) * r;
-    const g = w.wy[i] * (gamma ? gamma[member[i]] : 1);
+    const g = w.wy[i] * (gamma ? gamma[param[i]] : 1);
     let v = r * (g - gMean[k]) - xhat * r * gXhatMean[k];
     if (w.wMean) v += w.wMean[k] / groupSize;
     if (w.wInvStd) v -= w.wInvStd[k] * r * r * r * (x[i] - mean[k]) / groupSize;

@@ -11,11 +11,15 @@ import {compare, finiteDifferences, float16Round, groupIndex, LossWeights, norma
 type TF = typeof tfNamespace;
 type Tensor = tfNamespace.Tensor;
 
+interface CaseOptions {
+  axis: number|number[];
+  epsilon: number;
+  featureAxes?: number|number[];
+}
+
 export interface LayerNormApi {
-  layerNorm: (x: Tensor, gamma: Tensor|null, beta: Tensor|null,
-              opts: {axis: number|number[], epsilon: number}) => Tensor;
-  layerNormWithStats: (x: Tensor, gamma: Tensor|null, beta: Tensor|null,
-                       opts: {axis: number|number[], epsilon: number}) =>
+  layerNorm: (x: Tensor, gamma: Tensor|null, beta: Tensor|null, opts: CaseOptions) => Tensor;
+  layerNormWithStats: (x: Tensor, gamma: Tensor|null, beta: Tensor|null, opts: CaseOptions) =>
       {y: Tensor, mean: Tensor, invStd: Tensor};
 }
 
@@ -39,7 +43,7 @@ export interface CaseData {
 /** The inputs of a case, identical on every backend. */
 export function caseData(c: ConformanceCase): CaseData {
   const size = sizeOf(c.shape);
-  const {group, groups, groupSize} = groupIndex(c.shape, c.axis);
+  const {group, groups, paramSize} = groupIndex(c.shape, c.axis, featureAxesOf(c));
   let x: Float32Array;
   switch (c.data) {
     case 'normal':
@@ -66,8 +70,8 @@ export function caseData(c: ConformanceCase): CaseData {
   }
   return {
     x,
-    gamma: c.gamma ? normalData(groupSize, 21, 1, 1) : null,
-    beta: c.beta ? normalData(groupSize, 22, 1, 0) : null,
+    gamma: c.gamma ? normalData(paramSize, 21, 1, 1) : null,
+    beta: c.beta ? normalData(paramSize, 22, 1, 0) : null,
     weights: {
       wy: normalData(size, 31),
       wMean: c.statsGrad ? normalData(groups, 32) : null,
@@ -107,7 +111,8 @@ interface CaseOutputs {
 /** Runs the op, its stats variant and its gradients on the active backend. */
 async function computeCase(
     tf: TF, api: LayerNormApi, c: ConformanceCase, d: CaseData): Promise<CaseOutputs> {
-  const opts = {axis: c.axis, epsilon: c.epsilon};
+  const opts: CaseOptions = {axis: c.axis, epsilon: c.epsilon};
+  if (c.featureAxes != null) opts.featureAxes = c.featureAxes;
   const x = tf.tensor(d.x, c.shape);
   const gamma = d.gamma ? tf.tensor(d.gamma, paramShapeOf(c)) : null;
   const beta = d.beta ? tf.tensor(d.beta, paramShapeOf(c)) : null;
@@ -135,17 +140,16 @@ async function computeCase(
     const params: Tensor[] = [x];
     if (gamma) params.push(gamma);
     if (beta) params.push(beta);
+    // The loss works on flat views: TF.js wasm's binary ops are wrong above rank 6.
+    const dot = (t: Tensor, w: Tensor) => tf.sum(tf.mul(tf.reshape(t, [-1]), tf.reshape(w, [-1])));
     const loss = (...args: Tensor[]) => {
       const gArg = gamma ? args[1] : null;
       const bArg = beta ? args[gamma ? 2 : 1] : null;
       if (!c.statsGrad) {
-        return tf.sum(tf.mul(api.layerNorm(args[0], gArg, bArg, opts), wy));
+        return dot(api.layerNorm(args[0], gArg, bArg, opts), wy);
       }
       const o = api.layerNormWithStats(args[0], gArg, bArg, opts);
-      return tf.addN([
-        tf.sum(tf.mul(o.y, wy)), tf.sum(tf.mul(o.mean, wMean!)),
-        tf.sum(tf.mul(o.invStd, wInvStd!))
-      ]);
+      return tf.addN([dot(o.y, wy), dot(o.mean, wMean!), dot(o.invStd, wInvStd!)]);
     };
     const grads = tf.grads(loss)(params);
     out.grads = {
@@ -187,7 +191,8 @@ export async function runConformanceCase(
   };
 
   const d = tol.float16Inputs ? roundedToFloat16(caseData(c)) : caseData(c);
-  const ref = refForward(d.x, c.shape, c.axis, d.gamma, d.beta, c.epsilon);
+  const features = featureAxesOf(c);
+  const ref = refForward(d.x, c.shape, c.axis, d.gamma, d.beta, c.epsilon, features);
   const tensorsBefore = tf.memory().numTensors;
   const got = await computeCase(tf, api, c, d);
 
@@ -200,9 +205,9 @@ export async function runConformanceCase(
   if (got.shapeError) report.failures.push(got.shapeError);
   if (c.data === 'constantRows') {
     report.checks++;
-    const {member} = groupIndex(c.shape, c.axis);
+    const {param} = groupIndex(c.shape, c.axis, features);
     for (let i = 0; i < got.y.length; i++) {
-      const want = d.beta ? d.beta[member[i]] : 0;
+      const want = d.beta ? d.beta[param[i]] : 0;
       const ok = tol.exactConstantRows ? got.y[i] === want :
                                          Math.abs(got.y[i] - want) <= tol.forward.atol;
       if (!ok) {
@@ -214,7 +219,7 @@ export async function runConformanceCase(
 
   // Gradients against the analytic float64 gradient and finite differences.
   if (got.grads) {
-    const want = refGrads(d.x, c.shape, c.axis, d.gamma, c.epsilon, d.weights);
+    const want = refGrads(d.x, c.shape, c.axis, d.gamma, c.epsilon, d.weights, features);
     const {dx, dGamma, dBeta} = got.grads;
     check('dx', dx, want.dx, tol.grads);
     if (dGamma) check('dGamma', dGamma, want.dGamma, tol.grads);
@@ -229,7 +234,7 @@ export async function runConformanceCase(
       const step = 1e-6;
       const lossOf = (xv: ArrayLike<number>, gv: ArrayLike<number>|null,
                       bv: ArrayLike<number>|null) =>
-          refLoss(xv, c.shape, c.axis, gv, bv, c.epsilon, d.weights);
+          refLoss(xv, c.shape, c.axis, gv, bv, c.epsilon, d.weights, features);
       check('dx vs finite differences', dx,
             finiteDifferences(v => lossOf(v, d.gamma, d.beta), d.x, step),
             tol.finiteDifferences);
@@ -274,13 +279,21 @@ export async function runConformanceCase(
   return report;
 }
 
-function axesOf(c: ConformanceCase): number[] {
+function resolved(c: ConformanceCase, axis: number|number[]): number[] {
   const rank = c.shape.length;
-  return (Array.isArray(c.axis) ? c.axis : [c.axis]).map(a => a < 0 ? a + rank : a);
+  return (Array.isArray(axis) ? axis : [axis]).map(a => a < 0 ? a + rank : a);
+}
+
+function axesOf(c: ConformanceCase): number[] {
+  return resolved(c, c.axis);
+}
+
+function featureAxesOf(c: ConformanceCase): number|number[] {
+  return c.featureAxes ?? c.axis;
 }
 
 function paramShapeOf(c: ConformanceCase): number[] {
-  return axesOf(c).sort((a, b) => a - b).map(a => c.shape[a]);
+  return resolved(c, featureAxesOf(c)).sort((a, b) => a - b).map(a => c.shape[a]);
 }
 
 function statsShapeOf(c: ConformanceCase): number[] {

@@ -12,6 +12,7 @@ import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES} from '../conformance/cases';
 import {normalData} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
+import {compositeRankChecks, directKernelChecks, extremeRowChecks} from '../shared/hostile_inputs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -57,15 +58,17 @@ describe('composite forced on cpu', () => {
     // tfjs-node/src/kernels of TF.js 4.22 (checked by hand): a composite that
     // starts using another kernel fails here until that is checked too.
     const tfjsNodeKernels = [
-      'Add', 'AddN', 'Fill', 'Identity', 'IsFinite', 'Mean', 'Multiply', 'RealDiv',
-      'Reshape', 'Rsqrt', 'Select', 'Slice', 'Square', 'Sub', 'Sum', 'Tile', 'ZerosLike',
+      'Abs', 'Add', 'AddN', 'Fill', 'GatherV2', 'Identity', 'IsFinite', 'Max', 'Maximum', 'Mean',
+      'Multiply', 'RealDiv', 'Reshape', 'Rsqrt', 'ScatterNd', 'Select', 'Slice', 'Square', 'Sub',
+      'Sum', 'Tile', 'ZerosLike',
     ];
     const x = tf.tensor(normalData(24, 1), [2, 3, 4]);
-    const gamma = tf.ones([2, 4]), beta = tf.zeros([2, 4]);
+    const gamma = tf.ones([3, 4]), beta = tf.zeros([3, 4]);
     const profile = await tf.profile(() => tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const {y, mean, invStd} = lib.layerNormWithStats(v, g, b, {axis: [0, 2]});
+      const {y, mean, invStd} = lib.layerNormWithStats(v, g, b, {axis: [0, 2], featureAxes: [1, 2]});
       return tf.addN([tf.sum(y), tf.sum(mean), tf.sum(invStd)]);
     })([x, gamma, beta]));
+    expect(profile.kernelNames).toEqual(expect.arrayContaining(['GatherV2', 'ScatterNd']));
     const ran = new Set(profile.kernels.map(k => k.name).filter(name => tf.getKernel(name, 'cpu') != null));
     const unexpected = [...ran].filter(name => !tfjsNodeKernels.includes(name));
     expect(unexpected).toEqual([]);
@@ -121,4 +124,10 @@ describe('cpu forward kernel with the composite backward', () => {
       expect(report.checks).toBeGreaterThanOrEqual(6);
     });
   });
+});
+
+describe('hostile inputs (issue regressions)', () => {
+  compositeRankChecks();
+  extremeRowChecks(['kernels', 'composite']);
+  directKernelChecks();
 });

@@ -50,7 +50,7 @@ describe('model.json form', () => {
     const artifacts = await saveToMemory(model);
     const [first, second, third] = layerEntries(artifacts.modelTopology);
     const own = ['axis', 'epsilon', 'center', 'scale', 'beta_initializer', 'gamma_initializer',
-                 'beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint', 'in_channels'];
+                 'beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint', 'in_channels', 'feature_axes'];
     expect(first.class_name).toBe('LayerNorm');
     expect(Object.keys(first.config).sort()).toEqual([...own, 'name', 'trainable', 'batch_input_shape', 'dtype'].sort());
     expect(Object.keys(second.config).sort()).toEqual([...own, 'name', 'trainable'].sort());
@@ -72,6 +72,38 @@ describe('model.json form', () => {
       ['myNorm_Layer2/gamma', [4]], ['myNorm_Layer2/beta', [4]],
     ]);
     model.dispose();
+  });
+});
+
+describe('featureAxes (Flax feature_axes)', () => {
+  test('statistics over [H, W, C], gamma and beta over C: serialized as feature_axes, reloaded equal', async () => {
+    const model = tf.sequential({layers: [layerNormLayer({
+      inputShape: [3, 4, 5], axis: [1, 2, 3], featureAxes: -1, name: 'nhwc',
+      gammaInitializer: tf.initializers.randomNormal({mean: 1, stddev: 0.3, seed: 3}),
+      betaInitializer: tf.initializers.randomNormal({mean: 0, stddev: 0.3, seed: 4}),
+    })]});
+    const artifacts = await saveToMemory(model);
+    const [entry] = layerEntries(artifacts.modelTopology);
+    expect(entry.config).toMatchObject({axis: [1, 2, 3], feature_axes: -1});
+    expect(artifacts.weightSpecs!.map(w => [w.name, w.shape])).toEqual([['nhwc/gamma', [5]], ['nhwc/beta', [5]]]);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    expect(loaded.layers[0].getConfig()).toEqual(model.layers[0].getConfig());
+    const xv = normalData(120, 8, 2, 1);
+    const x = tf.tensor(xv, [2, 3, 4, 5]);
+    const [gamma, beta] = model.getWeights().map(w => w.dataSync() as Float32Array);
+    const want = refForward(xv, [2, 3, 4, 5], [1, 2, 3], gamma, beta, 1e-5, [3]).y;
+    expectClose(predictData(loaded, x), want, ATOL, RTOL);
+    expectClose(predictData(model, x), want, ATOL, RTOL);
+    model.dispose();
+    loaded.dispose();
+    x.dispose();
+  });
+
+  test('default featureAxes is serialized as null; a bad featureAxes is refused naming it', async () => {
+    expect(layerNormLayer({axis: 1}).getConfig().featureAxes).toBeNull();
+    expect(() => layerNormLayer({featureAxes: [1.5]})).toThrow(/featureAxes must be an integer or an array of integers; got \[1.5\]/);
+    const bad = layerNormLayer({featureAxes: 5});
+    expect(() => bad.apply(tf.zeros([2, 3]))).toThrow(/featureAxes must be .*got 5/);
   });
 });
 

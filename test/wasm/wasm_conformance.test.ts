@@ -17,6 +17,7 @@ import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../confor
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
+import {compositeRankChecks, directKernelChecks, extremeRowChecks} from '../shared/hostile_inputs';
 
 const backend = () => tf.backend() as BackendWasm;
 
@@ -143,4 +144,15 @@ describe('the WebAssembly kernels themselves', () => {
     // Throws (exit 1, "is stale") when layer_norm_kernels_wasm.ts is out of date.
     execFileSync(process.execPath, [script, '--check'], {stdio: 'pipe'});
   });
+});
+
+describe('hostile inputs (issue regressions)', () => {
+  compositeRankChecks();
+  extremeRowChecks(['kernels', 'composite']);
+  describe('JS loops', () => {
+    beforeAll(() => setWasmKernelImplementation('js'));
+    afterAll(() => setWasmKernelImplementation('simd'));
+    extremeRowChecks(['kernels']);
+  });
+  directKernelChecks();
 });

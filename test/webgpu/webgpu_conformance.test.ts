@@ -61,12 +61,12 @@ async function outputsOn(backend: string, c: ConformanceCase):
   await tf.setBackend(backend);
   try {
     const d = caseData(c);
-    const axes = lib.normalizeAxes(c.axis, c.shape.length);
+    const axes = lib.normalizeAxes(c.featureAxes ?? c.axis, c.shape.length, 'featureAxes', true);
     const paramShape = axes.map(a => c.shape[a]);
     const x = tf.tensor(d.x, c.shape);
     const gamma = d.gamma ? tf.tensor(d.gamma, paramShape) : null;
     const beta = d.beta ? tf.tensor(d.beta, paramShape) : null;
-    const opts = {axis: c.axis, epsilon: c.epsilon};
+    const opts = {axis: c.axis, epsilon: c.epsilon, featureAxes: c.featureAxes};
     const out: Record<string, Float32Array> = {};
     const stats = lib.layerNormWithStats(x, gamma, beta, opts);
     out.y = await stats.y.data() as Float32Array;

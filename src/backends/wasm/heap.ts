@@ -76,10 +76,6 @@ export class KernelHeap {
     return new Float32Array(this.module.HEAPU8.buffer, address, length);
   }
 
-  float64View(address: number, length: number): Float64Array {
-    return new Float64Array(this.module.HEAPU8.buffer, address, length);
-  }
-
   private view(dtype: DataType, address: number, length: number):
       Float32Array|Int32Array|Uint8Array {
     const buffer = this.module.HEAPU8.buffer;

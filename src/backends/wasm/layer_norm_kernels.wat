@@ -112,6 +112,21 @@
         (select (local.get $first) (f64.const 0)
                 (f64.eq (f64.sub (local.get $first) (local.get $first)) (f64.const 0))))))
 
+  ;; y = (x - mean) * invStd * gamma + beta over $bytes / 4 elements, in float64.
+  (func $normalizeF64 (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $bytes i32) (param $mean f64) (param $invStd f64)
+    (local $j i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+      (f32.store (i32.add (local.get $y) (local.get $j)) (f32.demote_f64 (f64.add
+          (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                     (local.get $mean))
+                            (local.get $invStd))
+                   (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $beta) (local.get $j)))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $next))))
+
   ;; Forward over $rows contiguous rows of $n elements:
   ;;   y = (x - mean) * invStd * gamma + beta, mean and invStd per row.
   ;; The statistics come from float64 sums. y is computed in float32 from the
@@ -151,32 +166,37 @@
       (local.set $vHi (f32x4.splat (local.get $hi)))
       (local.set $vLo (f32x4.splat (local.get $lo)))
       (local.set $vScale (f32x4.splat (local.get $scale)))
-      ;; $j is a byte offset into the row (and into gamma and beta).
-      (local.set $j (i32.const 0))
-      (block $done4 (loop $next4
-        (br_if $done4 (i32.ge_u (local.get $j) (local.get $n4)))
-        (v128.store (i32.add (local.get $y) (local.get $j)) (f32x4.add
-            (f32x4.mul
-                (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
-                                                 (local.get $vHi))
-                                      (local.get $vLo))
-                           (local.get $vScale))
-                (v128.load (i32.add (local.get $gamma) (local.get $j))))
-            (v128.load (i32.add (local.get $beta) (local.get $j)))))
-        (local.set $j (i32.add (local.get $j) (i32.const 16)))
-        (br $next4)))
-      (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
-        (f32.store (i32.add (local.get $y) (local.get $j)) (f32.add
-            (f32.mul
-                (f32.mul (f32.sub (f32.sub (f32.load (i32.add (local.get $x) (local.get $j)))
-                                           (local.get $hi))
-                                  (local.get $lo))
-                         (local.get $scale))
-                (f32.load (i32.add (local.get $gamma) (local.get $j))))
-            (f32.load (i32.add (local.get $beta) (local.get $j)))))
-        (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br $next)))
+      ;; A spread past 2^100 would overflow x - mean in float32: float64 instead.
+      (if (f64.lt (local.get $invStd) (f64.const 0x1p-100))
+        (then (call $normalizeF64 (local.get $x) (local.get $gamma) (local.get $beta)
+                  (local.get $y) (local.get $rowBytes) (local.get $mean) (local.get $invStd)))
+        (else
+          ;; $j is a byte offset into the row (and into gamma and beta).
+          (local.set $j (i32.const 0))
+          (block $done4 (loop $next4
+            (br_if $done4 (i32.ge_u (local.get $j) (local.get $n4)))
+            (v128.store (i32.add (local.get $y) (local.get $j)) (f32x4.add
+                (f32x4.mul
+                    (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
+                                                     (local.get $vHi))
+                                          (local.get $vLo))
+                               (local.get $vScale))
+                    (v128.load (i32.add (local.get $gamma) (local.get $j))))
+                (v128.load (i32.add (local.get $beta) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $next4)))
+          (block $done (loop $next
+            (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (f32.store (i32.add (local.get $y) (local.get $j)) (f32.add
+                (f32.mul
+                    (f32.mul (f32.sub (f32.sub (f32.load (i32.add (local.get $x) (local.get $j)))
+                                               (local.get $hi))
+                                      (local.get $lo))
+                             (local.get $scale))
+                    (f32.load (i32.add (local.get $gamma) (local.get $j))))
+                (f32.load (i32.add (local.get $beta) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $next)))))
       (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
       (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
       (local.set $meanOut (i32.add (local.get $meanOut) (i32.const 4)))

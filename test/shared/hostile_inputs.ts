@@ -1,0 +1,152 @@
+/**
+ * Regression checks shared by the cpu, wasm and webgpu suites: the composite
+ * at high rank, extreme rows, and kernels called directly with bad inputs.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import * as lib from '../../src';
+import {compare, normalData, refForward, refGrads, sizeOf} from '../conformance/reference';
+
+/** Runs `body` with the composite forced. */
+async function forcingComposite<T>(body: () => Promise<T>): Promise<T> {
+  tf.env().set(lib.FORCE_COMPOSITE_FLAG, true);
+  try {
+    return await body();
+  } finally {
+    tf.env().set(lib.FORCE_COMPOSITE_FLAG, false);
+  }
+}
+
+const HIGH_RANK: Array<[number[], number[], number[]]> = [
+  [[2, 3, 2, 2, 3], [1, 3], [1, 3]],
+  [[2, 2, 3, 2, 2, 3, 2], [1, 3, 5], [1, 3, 5]],
+  [[2, 2, 2, 2, 2, 2, 2, 3], [0, 2, 4, 6], [1, 7]],
+  [[3, 2, 2, 2, 2, 2, 2, 4], [7], [7]],
+];
+
+/** The composite folds x so no kernel but Reshape sees a rank above 4, and is right. */
+export function compositeRankChecks(): void {
+  test.each(HIGH_RANK)('composite, shape %j axis %j featureAxes %j: rank <= 4, matches the reference',
+                       async (shape, axis, featureAxes) => {
+    const size = sizeOf(shape);
+    const paramShape = featureAxes.map(a => shape[a]);
+    const xv = normalData(size, 3, 2, 1), dyv = normalData(size, 4);
+    const gv = normalData(sizeOf(paramShape), 5, 1, 1), bv = normalData(sizeOf(paramShape), 6);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor(xv, shape), dy = tf.tensor(dyv, shape);
+    const gamma = tf.tensor(gv, paramShape), beta = tf.tensor(bv, paramShape);
+    await forcingComposite(async () => {
+      const opts = {axis, featureAxes};
+      const profile = await tf.profile(() => tf.tidy(() => {
+        const [dx, dGamma] = tf.grads((v: tf.Tensor, g: tf.Tensor) => {
+          const {y, mean, invStd} = lib.layerNormWithStats(v, g, beta, opts);
+          // The loss works on flat views, so only the op's own kernels see rank > 1.
+          const flat = (t: tf.Tensor) => tf.reshape(t, [-1]);
+          return tf.addN([tf.sum(tf.mul(flat(y), flat(dy))), tf.sum(flat(mean)), tf.sum(flat(invStd))]);
+        })([x, gamma]);
+        return [lib.layerNorm(x, gamma, beta, opts), dx, dGamma];
+      }));
+      const [y, dx, dGamma] = profile.result as tf.Tensor[];
+      // Allowed above rank 4: scopes (not kernels), reshapes and identities.
+      const allowed = (k: typeof profile.kernels[number]) =>
+          tf.getKernel(k.name, tf.getBackend()) == null || ['Reshape', 'Identity'].includes(k.name);
+      const tooHigh = profile.kernels.filter(k => !allowed(k) &&
+          [...k.inputShapes, ...k.outputShapes].some(s => s != null && s.length > 4));
+      expect(tooHigh.map(k => `${k.name} ${JSON.stringify(k.inputShapes)}`)).toEqual([]);
+      const want = refForward(xv, shape, axis, gv, bv, 1e-5, featureAxes);
+      expect(compare(await y.data(), want.y, 2e-5, 2e-5).ratio).toBeLessThanOrEqual(1);
+      const ones = new Float64Array(sizeOf(shape.map((d, i) => axis.includes(i) ? 1 : d))).fill(1);
+      const grads = refGrads(xv, shape, axis, gv, 1e-5, {wy: dyv, wMean: ones, wInvStd: ones}, featureAxes);
+      expect(compare(await dx.data(), grads.dx, 1e-4, 1e-4).ratio).toBeLessThanOrEqual(1);
+      expect(compare(await dGamma.data(), grads.dGamma, 1e-4, 1e-4).ratio).toBeLessThanOrEqual(1);
+      tf.dispose([y, dx, dGamma]);
+    });
+    tf.dispose([x, dy, gamma, beta]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+}
+
+const EXTREME_ROWS = [
+  [1e20, -1e20, 1, -1],
+  [3e38, -3e38, 3e38, -3e38],
+  [-3.4e38, 3.4e38, 3.4e38, 3.4e38],
+  [3.4e38, 3.4e38, 3.4e38, -3.4e38, 1, 2, 3, 4, 5],
+];
+
+/** Rows whose squares overflow float32: y as the float64 reference gives it. */
+export function extremeRowChecks(paths: Array<'kernels'|'composite'>): void {
+  describe.each(paths.map(p => [p, p === 'composite'] as [string, boolean]))(
+      'extreme rows, %s', (_label, composite) => {
+        test.each(EXTREME_ROWS.map(r => [r]))('%j', async row => {
+          const values = Float32Array.from(row);
+          const want = refForward(values, [1, row.length], -1, null, null, 1e-5);
+          const run = async () => {
+            const y = lib.layerNorm(tf.tensor(values, [1, row.length]));
+            const got = await y.data();
+            y.dispose();
+            return got;
+          };
+          const got = composite ? await forcingComposite(run) : await run();
+          expect(compare(got, want.y, 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
+        });
+      });
+}
+
+/** Kernels called through runKernel check shapes, dtypes and attrs. */
+export function directKernelChecks(): void {
+  const x = () => tf.ones([2, 3, 4]);
+  const p = (shape: number[]) => tf.ones(shape);
+  const stats = () => tf.ones([2, 3, 1]);
+  const forward = (inputs: tf.NamedTensorMap, attrs: object) =>
+      tf.engine().runKernel(lib.LayerNormKernel, inputs, attrs as tf.NamedAttrMap);
+  const backward = (inputs: tf.NamedTensorMap, attrs: object) =>
+      tf.engine().runKernel(lib.LayerNormGradKernel, inputs, attrs as tf.NamedAttrMap);
+  const attrs = {axis: [2], epsilon: 1e-5, featureAxes: [2]};
+  const gradInputs = (over: tf.NamedTensorMap = {}) => ({
+    dy: x(), x: x(), invStd: stats(), gamma: p([4]), dMean: stats(), dInvStd: stats(), ...over,
+  });
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['gamma shorter than the group', () => forward({x: x(), gamma: p([2]), beta: p([4])}, attrs),
+     /input gamma must have shape \[4\]; got \[2\]/],
+    ['beta of another rank', () => forward({x: x(), gamma: p([4]), beta: p([1, 4])}, attrs),
+     /input beta must have shape \[4\]; got \[1,4\]/],
+    ['gamma for other featureAxes', () => forward({x: x(), gamma: p([4]), beta: p([4])}, {...attrs, featureAxes: [1, 2]}),
+     /input gamma must have shape \[3,4\]/],
+    ['missing beta', () => forward({x: x(), gamma: p([4])}, attrs), /input beta is missing/],
+    ['bool gamma', () => forward({x: x(), gamma: tf.ones([4], 'bool'), beta: p([4])}, attrs),
+     /input gamma must be float32 or int32; got bool/],
+    ['axis not sorted', () => forward({x: x(), gamma: p([3, 4]), beta: p([3, 4])}, {...attrs, axis: [2, 1]}),
+     /attr axis must be an ascending array .* got \[2, 1\]/],
+    ['axis out of range', () => forward({x: x(), gamma: p([4]), beta: p([4])}, {...attrs, axis: [3]}),
+     /attr axis .* in \[0, 2\]; got \[3\]/],
+    ['axis missing', () => forward({x: x(), gamma: p([4]), beta: p([4])}, {epsilon: 1e-5}),
+     /attr axis .*got undefined/],
+    ['epsilon NaN', () => forward({x: x(), gamma: p([4]), beta: p([4])}, {...attrs, epsilon: NaN}),
+     /attr epsilon must be a finite number > 0; got NaN/],
+    ['backward: short gamma', () => backward(gradInputs({gamma: p([3])}), attrs),
+     /input gamma must have shape \[4\]; got \[3\]/],
+    ['backward: dy of another shape', () => backward(gradInputs({dy: p([2, 3, 5])}), attrs),
+     /input dy must have shape \[2,3,4\]/],
+    ['backward: short invStd', () => backward(gradInputs({invStd: p([2])}), attrs),
+     /input invStd must have shape \[2,3,1\]; got \[2\]/],
+    ['backward: missing dInvStd', () => backward({...gradInputs(), dInvStd: undefined as unknown as tf.Tensor}, attrs),
+     /input dInvStd is missing/],
+  ];
+  test.each(cases)('runKernel with %s: a clear error naming it, no leak', (_name, call, message) => {
+    const before = tf.memory().numTensors;
+    expect(() => tf.tidy(() => { call(); })).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('runKernel without featureAxes (older callers) means featureAxes = axis', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const xv = normalData(24, 9);
+      const [y] = forward({x: tf.tensor(xv, [2, 3, 4]), gamma: p([4]), beta: tf.zeros([4])},
+                          {axis: [2], epsilon: 1e-5}) as tf.Tensor[];
+      const want = refForward(xv, [2, 3, 4], -1, null, null, 1e-5);
+      expect(compare(y.dataSync(), want.y, 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+}
