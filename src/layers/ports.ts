@@ -9,8 +9,7 @@ import {AxisArg} from '../layer_norm_util';
 import {describe} from './keras_objects';
 import type {LayerNormLayerArgs} from './layer_norm_layer';
 
-/** `featureAxes` is a layer argument of the kernel-architecture work. */
-type PortedArgs = LayerNormLayerArgs&{featureAxes?: AxisArg};
+type PortedArgs = LayerNormLayerArgs;
 
 type Weight = tf.Tensor|tf.TensorLike;
 
