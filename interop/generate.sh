@@ -77,7 +77,7 @@ out_abs=$(cd "$out" && pwd)
 for fw in "${selected[@]}"; do
   dir=$(venv_dir "${VENV[$fw]}")
   started=$SECONDS
-  (cd interop && KERAS_FLAVOUR="$fw" JAX_PLATFORMS=cpu TF_CPP_MIN_LOG_LEVEL=3 \
+  (cd interop && PYTHONDONTWRITEBYTECODE=1 KERAS_FLAVOUR="$fw" JAX_PLATFORMS=cpu TF_CPP_MIN_LOG_LEVEL=3 \
      "$dir/bin/python" "${SCRIPT[$fw]}" "$out_abs" 2> >(grep -v -e oneDNN -e cuda -e '^WARNING: All log' >&2))
   echo "generate.sh: $fw -> $out/$fw.json ($((SECONDS - started)) s)"
 done
