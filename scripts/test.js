@@ -13,6 +13,7 @@
  *  4. Runs jest (all Node projects) with the GPU driver environment set
  *     before Node starts, as the native WebGPU loader needs.
  *  5. Runs the browser suites (test/browser/run.js), when present.
+ *  6. Re-records the framework fixtures and compares (interop/generate.sh --check).
  * Ends with one line `N passed, N failed` over all steps.
  */
 const {spawnSync} = require('child_process');
@@ -68,6 +69,9 @@ function main() {
     process.exit(1);
   }
   const totals = {passed: 0, failed: 0};
+  // Framework fixtures: re-recorded from the real frameworks (pinned venvs, cached outside the
+  // work tree) and compared with the committed ones; one check.
+  run('bash', ['interop/generate.sh', '--check']) === 0 ? totals.passed++ : totals.failed++;
   const jestJson = path.join(root, 'dist/jest-results.json');
   const jestStatus = run(process.execPath, [
     require.resolve('jest/bin/jest'), '--ci', '--json', `--outputFile=${jestJson}`,

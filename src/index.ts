@@ -25,3 +25,4 @@ export {nodeFileSystem, registerFileRouter} from './io/node_file_system';
 export {ConstraintIdentifier, DTypePolicyConfig, InitializerIdentifier, RegularizerIdentifier} from './layers/keras_objects';
 export {LayerNorm, layerNormLayer, LayerNormLayerArgs} from './layers/layer_norm_layer';
 export {useFusedLayerNormalization} from './layers/fused_builtin';
+export {FLAX_DEFAULT_EPSILON, flaxLayerNormArgs, FlaxLayerNormArgs, FlaxLayerNormWeights, KERAS_DEFAULT_EPSILON, KerasLayerNormConfig, kerasLayerNormArgs, KerasLayerNormWeights, MLX_DEFAULT_EPS, mlxLayerNormArgs, MLXLayerNormArgs, MLXLayerNormWeights, MXNetLayerNormWeights, PYTORCH_DEFAULT_EPS, pytorchLayerNormArgs, PyTorchLayerNormArgs, PyTorchLayerNormWeights, setFrameworkWeights} from './layers/ports';

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {AxisArg, normalizeAxes} from '../layer_norm_util';
 import {DEFAULT_EPSILON, layerNorm} from '../ops/layer_norm';
+import {flaxLayerNormArgs, FlaxLayerNormArgs, FlaxLayerNormWeights, KerasLayerNormConfig, kerasLayerNormArgs, KerasLayerNormWeights, mlxLayerNormArgs, MLXLayerNormArgs, MLXLayerNormWeights, pytorchLayerNormArgs, PyTorchLayerNormArgs, PyTorchLayerNormWeights} from './ports';
 import {Constraint, ConstraintIdentifier, describe, DTypePolicyConfig, getConstraint, getInitializer, getRegularizer, Initializer, InitializerIdentifier, layerDtype, Regularizer, RegularizerIdentifier, serializeKerasObject} from './keras_objects';
 
 type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -80,6 +81,23 @@ function checkedBaseArgs(args: LayerNormLayerArgs): BaseLayerArgs {
 export class LayerNorm extends tf.layers.Layer {
   /** @nocollapse */
   static className = 'LayerNorm';
+
+  /** Ports with each framework's argument names and defaults, and optional weights (ports.ts). */
+  static fromPyTorch(args: PyTorchLayerNormArgs, weights?: PyTorchLayerNormWeights): LayerNorm {
+    return new LayerNorm(pytorchLayerNormArgs(args, weights));
+  }
+  static fromLucid(args: PyTorchLayerNormArgs, weights?: PyTorchLayerNormWeights): LayerNorm {
+    return new LayerNorm(pytorchLayerNormArgs(args, weights, 'LayerNorm.fromLucid'));
+  }
+  static fromFlax(args?: FlaxLayerNormArgs, weights?: FlaxLayerNormWeights): LayerNorm {
+    return new LayerNorm(flaxLayerNormArgs(args, weights));
+  }
+  static fromMLX(args: MLXLayerNormArgs, weights?: MLXLayerNormWeights): LayerNorm {
+    return new LayerNorm(mlxLayerNormArgs(args, weights));
+  }
+  static fromKeras(config: KerasLayerNormConfig, weights?: KerasLayerNormWeights): LayerNorm {
+    return new LayerNorm(kerasLayerNormArgs(config, weights));
+  }
 
   readonly axis: AxisArg;
   readonly featureAxes: AxisArg|null;

@@ -14,16 +14,19 @@ const LAYERNORM_WEBGPU = 'dist/browser/tfjs-layernorm-webgpu.umd.js';
 const TFJS_WASM = 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js';
 const LAYERNORM_WASM = 'dist/browser/tfjs-layernorm-wasm.umd.js';
 
+/** Tolerance sets of test/conformance/frameworks.ts for the framework fixtures. */
+const FLOAT32 = 'FRAMEWORK_FLOAT32_TOLERANCES';
+
 const webgl = (name, flags, extra = {}) => ({
   name, backend: 'webgl', webgpu: false, flags, tolerances: 'WEBGL_TOLERANCES',
   expectKernels: true, scripts: [TFJS, LAYERNORM], ...extra,
 });
 
 const BROWSER_CONFIGS = [
-  webgl('webgl2, packed', {WEBGL_VERSION: 2, WEBGL_PACK: true}),
+  webgl('webgl2, packed', {WEBGL_VERSION: 2, WEBGL_PACK: true}, {frameworkTolerances: FLOAT32}),
   webgl('webgl2, unpacked', {WEBGL_VERSION: 2, WEBGL_PACK: false}),
   webgl('webgl1, packed', {WEBGL_VERSION: 1, WEBGL_PACK: true}),
-  webgl('webgl1, unpacked', {WEBGL_VERSION: 1, WEBGL_PACK: false}),
+  webgl('webgl1, unpacked', {WEBGL_VERSION: 1, WEBGL_PACK: false}, {frameworkTolerances: FLOAT32}),
   // Tensors longer than the maximum texture side: TF.js honours a smaller
   // WEBGL_MAX_TEXTURE_SIZE, so rows of 768 and 4097 already wrap over
   // several texture rows (squarish textures) without huge tensors.
@@ -42,14 +45,14 @@ const BROWSER_CONFIGS = [
   }),
   {
     name: 'webgpu', backend: 'webgpu', webgpu: true, flags: {},
-    tolerances: 'WEBGPU_TOLERANCES', expectKernels: true,
+    tolerances: 'WEBGPU_TOLERANCES', expectKernels: true, frameworkTolerances: FLOAT32,
     scripts: [TFJS, TFJS_WEBGPU, LAYERNORM, LAYERNORM_WEBGPU],
   },
   // TF.js's wasm backend fetches its .wasm next to tf-backend-wasm.min.js,
   // from the same local server; our SIMD kernels run on its heap.
   {
     name: 'wasm', backend: 'wasm', webgpu: false, flags: {},
-    tolerances: 'CPU_TOLERANCES', expectKernels: true,
+    tolerances: 'CPU_TOLERANCES', expectKernels: true, frameworkTolerances: 'FRAMEWORK_TOLERANCES',
     scripts: [TFJS, TFJS_WASM, LAYERNORM, LAYERNORM_WASM],
   },
 ];

@@ -9,7 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as cases from '../conformance/cases';
 import {BackendTolerances} from '../conformance/cases';
+import * as frameworks from '../conformance/frameworks';
+import {FrameworkFixture, FrameworkTolerances} from '../conformance/frameworks';
 import {CaseReport, LayerNormApi, runConformanceCase} from '../conformance/suite';
+import type * as lib from '../../src';
 
 /** What test/browser/configs.js holds for one browser configuration. */
 export interface BrowserConfig {
@@ -27,12 +30,15 @@ export interface BrowserConfig {
    * their cases are not run, and the run says so.
    */
   excludeData?: Record<string, string>;
+  /** Also run the framework fixtures with this tolerance set of frameworks.ts. */
+  frameworkTolerances?: string;
 }
 
 interface PageWindow {
   tfLayerNorm: LayerNormApi;
   reportCase(report: CaseReport): Promise<void>;
   runConformanceSuite(config: BrowserConfig): Promise<{info: string}>;
+  runFrameworkSuite(config: BrowserConfig, fixtures: FrameworkFixture[]): Promise<void>;
 }
 
 const page = globalThis as unknown as PageWindow;
@@ -102,4 +108,22 @@ page.runConformanceSuite = async (config: BrowserConfig) => {
     await page.reportCase(report);
   }
   return {info: [info, ...exclusions].join('; ')};
+};
+
+/** The framework fixtures (read by run.js) through the op and the ported layer. */
+page.runFrameworkSuite = async (config: BrowserConfig, fixtures: FrameworkFixture[]) => {
+  const tolerances = (frameworks as unknown as Record<string, FrameworkTolerances>)[
+      config.frameworkTolerances ?? ''];
+  if (tolerances == null || typeof tolerances !== 'object') {
+    throw new Error(`unknown framework tolerance set '${config.frameworkTolerances}'`);
+  }
+  const api = page.tfLayerNorm as unknown as typeof lib;
+  for (const fixture of fixtures) {
+    for (const c of fixture.cases) {
+      for (const route of ['op', 'layer'] as const) {
+        const r = await frameworks.runFrameworkCase(tf, api, fixture, c, route, tolerances);
+        await page.reportCase({name: r.name, checks: r.checks, failures: r.failures});
+      }
+    }
+  }
 };

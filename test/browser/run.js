@@ -70,6 +70,14 @@ async function runConfig(config, origin, counts) {
         page.evaluate(cfg => window.runConformanceSuite(cfg),
                       {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData, crossCheckBackend}),
         CONFIG_TIMEOUT_MS, config.name);
+    if (config.frameworkTolerances) {
+      const dir = path.join(root, 'test/fixtures/frameworks');
+      const fixtures = fs.readdirSync(dir).filter(f => f.endsWith('.json')).sort()
+          .map(f => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
+      await withTimeout(page.evaluate(([cfg, fx]) => window.runFrameworkSuite(cfg, fx),
+                                      [{frameworkTolerances: config.frameworkTolerances}, fixtures]),
+                        CONFIG_TIMEOUT_MS, `${config.name} (framework fixtures)`);
+    }
     console.log(`     [${config.name}] ran on ${info}; ${reported} cases reported`);
     if (reported === 0) throw new Error('no case was reported');
   } finally {

@@ -1,0 +1,79 @@
+"""Compares regenerated fixtures with the committed ones (stdlib only).
+
+  python3 interop/compare.py NEW_DIR COMMITTED_DIR FILE...
+
+Everything but the recorded outputs and gradients must be identical (framework, versions,
+arguments, inputs, dy, parameters); `y`, `outputs` and `grads` may differ by float noise:
+|new - old| <= 1e-5 * (max(1, max|old|) + |old|) element-wise. Exit 1 on any other difference.
+"""
+import json
+import sys
+
+NOISY = ('y', 'outputs', 'grads')
+RTOL = 1e-5
+
+
+def tensors(value, path):
+    """(path, tensor) pairs of a fixture's output tree."""
+    if isinstance(value, dict) and 'shape' in value and 'data' in value:
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from tensors(v, f'{path}.{k}')
+
+
+def compare_case(new, old, where, problems):
+    if sorted(new) != sorted(old):
+        problems.append(f'{where}: keys {sorted(new)} != {sorted(old)}')
+        return
+    for key in new:
+        if key not in NOISY:
+            if new[key] != old[key]:
+                problems.append(f'{where}.{key} differs')
+            continue
+        a, b = dict(tensors(new[key], key)), dict(tensors(old[key], key))
+        if sorted(a) != sorted(b):
+            problems.append(f'{where}: {key} holds {sorted(a)} != {sorted(b)}')
+            continue
+        for path, t in a.items():
+            o = b[path]
+            if t['shape'] != o['shape']:
+                problems.append(f'{where}.{path}: shape {t["shape"]} != {o["shape"]}')
+                continue
+            scale = max([1.0] + [abs(v) for v in o['data']])
+            worst = max([abs(x - y) / (RTOL * (scale + abs(y))) for x, y in zip(t['data'], o['data'])],
+                        default=0.0)
+            if worst > 1:
+                problems.append(f'{where}.{path}: differs by {worst:.3g}x the float-noise tolerance')
+
+
+def main():
+    new_dir, old_dir, *files = sys.argv[1:]
+    problems = []
+    for name in files:
+        with open(f'{new_dir}/{name}') as f:
+            new = json.load(f)
+        try:
+            with open(f'{old_dir}/{name}') as f:
+                old = json.load(f)
+        except FileNotFoundError:
+            problems.append(f'{old_dir}/{name} is not committed')
+            continue
+        head_new = {k: v for k, v in new.items() if k != 'cases'}
+        head_old = {k: v for k, v in old.items() if k != 'cases'}
+        if head_new != head_old:
+            diff = sorted(k for k in set(head_new) | set(head_old) if head_new.get(k) != head_old.get(k))
+            problems.append(f'{name}: header fields {diff} differ')
+        by_name = {c['name']: c for c in old['cases']}
+        if [c['name'] for c in new['cases']] != [c['name'] for c in old['cases']]:
+            problems.append(f'{name}: case list differs')
+        for c in new['cases']:
+            if c['name'] in by_name:
+                compare_case(c, by_name[c['name']], f'{name} [{c["name"]}]', problems)
+    for p in problems:
+        print(f'fixture check: {p}')
+    print(f'fixture check: {len(files)} file(s), {"OK" if not problems else f"{len(problems)} difference(s)"}')
+    sys.exit(1 if problems else 0)
+
+
+main()

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Records test/fixtures/frameworks/<framework>.json from the real frameworks.
+#
+#   interop/generate.sh [--check] [FRAMEWORK...]     (default: all of FRAMEWORKS)
+#
+# Each framework runs in its own venv, pinned by interop/requirements/<venv>.txt, kept under
+# ${TFJS_LAYERNORM_CACHE:-~/.cache/tfjs-layernorm}/interop-venvs (outside the work tree) and
+# reused while its requirements file is unchanged. --check writes to a temporary folder and
+# compares with the committed fixtures (interop/compare.py): exit 1 on any difference beyond
+# float noise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FRAMEWORKS=(mxnet torch flax mlx keras3 tf-keras)
+declare -A VENV=([mxnet]=mxnet [torch]=torch [flax]=flax [mlx]=mlx [keras3]=keras [tf-keras]=keras)
+declare -A SCRIPT=([mxnet]=gen_mxnet.py [torch]=gen_torch.py [flax]=gen_flax.py [mlx]=gen_mlx.py
+                   [keras3]=gen_keras.py [tf-keras]=gen_keras.py)
+FIXTURES=test/fixtures/frameworks
+CACHE="${TFJS_LAYERNORM_CACHE:-$HOME/.cache/tfjs-layernorm}/interop-venvs"
+PYTHON="${PYTHON:-python3}"
+
+check=0
+selected=()
+for arg in "$@"; do
+  case "$arg" in
+    --check) check=1 ;;
+    -*) echo "generate.sh: unknown option $arg" >&2; exit 2 ;;
+    *) [[ -n "${VENV[$arg]:-}" ]] || { echo "generate.sh: unknown framework $arg (one of ${FRAMEWORKS[*]})" >&2; exit 2; }
+       selected+=("$arg") ;;
+  esac
+done
+[[ ${#selected[@]} -gt 0 ]] || selected=("${FRAMEWORKS[@]}")
+
+venv_dir() {
+  local req="interop/requirements/$1.txt"
+  echo "$CACHE/$1-$(sha256sum "$req" | cut -c1-12)"
+}
+
+# Creates the missing venvs, in parallel; a venv counts only once its install finished.
+install_venv() {
+  local name=$1 dir
+  dir=$(venv_dir "$name")
+  [[ -f "$dir/.complete" ]] && return 0
+  rm -rf "$dir"
+  mkdir -p "$CACHE"
+  echo "generate.sh: installing the $name venv into $dir"
+  "$PYTHON" -m venv "$dir"
+  if ! "$dir/bin/pip" install -q --disable-pip-version-check -r "interop/requirements/$name.txt" \
+       > "$dir.log" 2>&1; then
+    echo "generate.sh: pip install for $name failed; last lines of $dir.log:" >&2
+    tail -n 20 "$dir.log" >&2
+    return 1
+  fi
+  touch "$dir/.complete"
+}
+
+if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+  echo "generate.sh: $PYTHON cannot create venvs (on Debian: apt-get install python3-venv)" >&2
+  exit 1
+fi
+
+declare -A wanted=()
+for fw in "${selected[@]}"; do wanted[${VENV[$fw]}]=1; done
+pids=()
+for name in "${!wanted[@]}"; do install_venv "$name" & pids+=($!); done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+[[ $status -eq 0 ]] || exit 1
+
+out=$FIXTURES
+if [[ $check -eq 1 ]]; then
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+fi
+mkdir -p "$out"
+out_abs=$(cd "$out" && pwd)
+for fw in "${selected[@]}"; do
+  dir=$(venv_dir "${VENV[$fw]}")
+  started=$SECONDS
+  (cd interop && PYTHONDONTWRITEBYTECODE=1 KERAS_FLAVOUR="$fw" JAX_PLATFORMS=cpu TF_CPP_MIN_LOG_LEVEL=3 \
+     "$dir/bin/python" "${SCRIPT[$fw]}" "$out_abs" 2> >(grep -v -e oneDNN -e cuda -e '^WARNING: All log' >&2))
+  echo "generate.sh: $fw -> $out/$fw.json ($((SECONDS - started)) s)"
+done
+
+if [[ $check -eq 1 ]]; then
+  files=()
+  for fw in "${selected[@]}"; do files+=("$fw.json"); done
+  "$PYTHON" interop/compare.py "$out" "$FIXTURES" "${files[@]}"
+fi

@@ -1,0 +1,326 @@
+/**
+ * Parity with the real frameworks: runs a case recorded by interop/ (a
+ * fixture of test/fixtures/frameworks) through the op and through the layer
+ * built with the port of its framework, on whatever backend is active, and
+ * compares y, the stats outputs and the gradients of sum(y * dy).
+ * Backend-agnostic and async, like suite.ts.
+ *
+ * Tolerance, relative to the framework's own float32 output o:
+ *   |ours - o| <= (base + k * 2^-23 * kappa) * max(1, max|o|)
+ * with kappa = max over groups of max|x| / sqrt(var + eps), the amplification
+ * of x's rounding in float32 (1e4 for rows of mean 1e4 and spread 1, where
+ * a float32 framework is itself off by ~1e-3).
+ */
+import type * as tfNamespace from '@tensorflow/tfjs';
+
+import type * as lib from '../../src';
+
+type TF = typeof tfNamespace;
+type Tensor = tfNamespace.Tensor;
+type Api = typeof lib;
+
+export interface FixtureTensor {
+  shape: number[];
+  data: number[];
+}
+
+export interface FrameworkCase {
+  name: string;
+  api: string;
+  /** Constructor arguments as the framework spells them. */
+  args: {[key: string]: unknown};
+  /** Keras: the layer's get_config() (axis, epsilon, center, scale). */
+  config?: {[key: string]: unknown};
+  data: string;
+  x: FixtureTensor;
+  dy: FixtureTensor;
+  /** The parameters under the framework's names and shapes. */
+  params: {[name: string]: FixtureTensor};
+  /** False where the parameters are the framework's initial ones. */
+  params_set: boolean;
+  y: FixtureTensor;
+  /** mx.nd.LayerNorm(output_mean_var=True): mean and std. */
+  outputs?: {[name: string]: FixtureTensor};
+  grads: {[name: string]: FixtureTensor};
+}
+
+export interface FrameworkFixture {
+  framework: string;
+  version: string;
+  api: string;
+  versions: {[name: string]: string};
+  cases: FrameworkCase[];
+}
+
+export const FRAMEWORK_FILES = ['mxnet', 'torch', 'flax', 'mlx', 'keras3', 'tf-keras'];
+
+export interface FrameworkTolerance {
+  /** Relative to max(1, max|framework output|). */
+  base: number;
+  /** Multiplies 2^-23 * kappa. */
+  k: number;
+}
+
+export interface FrameworkTolerances {
+  forward: FrameworkTolerance;
+  grads: FrameworkTolerance;
+}
+
+export const FRAMEWORK_TOLERANCES: FrameworkTolerances = {
+  forward: {base: 2e-6, k: 4},
+  grads: {base: 2e-5, k: 16},
+};
+
+/** GPU kernels accumulate in float32 (as cases.ts' FLOAT32_TOLERANCES). */
+export const FRAMEWORK_FLOAT32_TOLERANCES: FrameworkTolerances = {
+  forward: {base: 2e-5, k: 8},
+  grads: {base: 1e-4, k: 32},
+};
+
+export type Route = 'op'|'layer';
+
+export interface FrameworkReport {
+  name: string;
+  checks: number;
+  failures: string[];
+  /** Largest error / tolerance seen (for the log). */
+  worst: number;
+}
+
+/** The layer a framework's code maps to, written the way a user would port it. */
+export function portedLayer(api: Api, framework: string, c: FrameworkCase): lib.LayerNorm {
+  const a = c.args as {[key: string]: any};  // tslint:disable-line:no-any
+  switch (framework) {
+    case 'mxnet': {
+      const initializer = (spec: {class: string, value: number}|undefined) =>
+          spec == null ? undefined : {className: spec.class.replace('mxnet.init.', ''),
+                                      config: {value: spec.value}};
+      return new api.LayerNorm({
+        axis: a.axis, epsilon: a.epsilon, center: a.center, scale: a.scale,
+        inChannels: a.in_channels, gammaInitializer: initializer(a.gamma_initializer),
+        betaInitializer: initializer(a.beta_initializer),
+      });
+    }
+    case 'torch':
+      return api.LayerNorm.fromPyTorch({
+        normalizedShape: a.normalized_shape, eps: a.eps, elementwiseAffine: a.elementwise_affine,
+        bias: a.bias,
+      });
+    case 'flax':
+      return api.LayerNorm.fromFlax({
+        epsilon: a.epsilon, useBias: a.use_bias, useScale: a.use_scale,
+        reductionAxes: a.reduction_axes, featureAxes: a.feature_axes,
+        useFastVariance: a.use_fast_variance,
+      });
+    case 'mlx':
+      return api.LayerNorm.fromMLX({dims: a.dims, eps: a.eps, affine: a.affine, bias: a.bias});
+    case 'keras':
+    case 'tf-keras':
+      return api.LayerNorm.fromKeras(c.config!);
+    default:
+      throw new Error(`no port for framework '${framework}'`);
+  }
+}
+
+const WEIGHTS_NAMES: {[framework: string]: 'pytorch'|'flax'|'mlx'|'keras'|'mxnet'} = {
+  'mxnet': 'mxnet', 'torch': 'pytorch', 'flax': 'flax', 'mlx': 'mlx', 'keras': 'keras',
+  'tf-keras': 'keras',
+};
+
+/** Group id of every element of x for statistics over `axes` (sorted, non-negative). */
+function groupsOf(shape: number[], axes: number[]): Int32Array {
+  const size = shape.reduce((p, s) => p * s, 1);
+  const out = new Int32Array(size);
+  const idx = shape.map(() => 0);
+  for (let flat = 0; flat < size; flat++) {
+    let g = 0;
+    for (let d = 0; d < shape.length; d++) {
+      if (!axes.includes(d)) g = g * shape[d] + idx[d];
+    }
+    out[flat] = g;
+    for (let d = shape.length - 1; d >= 0 && ++idx[d] === shape[d]; d--) idx[d] = 0;
+  }
+  return out;
+}
+
+/**
+ * kappa of each element's group, max|x| / sqrt(var + eps) over the group
+ * (float64), and its maximum over groups.
+ */
+export function conditioning(x: FixtureTensor, axes: number[], eps: number):
+    {perElement: Float64Array, max: number} {
+  const group = groupsOf(x.shape, axes);
+  const n = group.reduce((m, g) => Math.max(m, g + 1), 0);
+  const sum = new Float64Array(n), sq = new Float64Array(n), count = new Float64Array(n);
+  const maxAbs = new Float64Array(n);
+  x.data.forEach((v, i) => {
+    sum[group[i]] += v;
+    count[group[i]]++;
+    maxAbs[group[i]] = Math.max(maxAbs[group[i]], Math.abs(v));
+  });
+  x.data.forEach((v, i) => {
+    const d = v - sum[group[i]] / count[group[i]];
+    sq[group[i]] += d * d;
+  });
+  const kappa = Float64Array.from(maxAbs, (m, g) => m / Math.sqrt(sq[g] / count[g] + eps));
+  return {perElement: Float64Array.from(group, g => kappa[g]), max: Math.max(0, ...kappa)};
+}
+
+/**
+ * Compares with the framework's values; elements of x's shape (y, dx) get
+ * the tolerance of their own group, the rest that of the worst group.
+ */
+function checker(report: FrameworkReport, kappa: {perElement: Float64Array, max: number}) {
+  return (what: string, actual: ArrayLike<number>, expected: FixtureTensor,
+          t: FrameworkTolerance, actualShape?: number[]) => {
+    report.checks++;
+    if (actualShape && actualShape.join() !== expected.shape.join()) {
+      report.failures.push(`${what}: shape [${actualShape}], framework [${expected.shape}]`);
+      return;
+    }
+    if (actual.length !== expected.data.length) {
+      report.failures.push(`${what}: ${actual.length} values, framework ${expected.data.length}`);
+      return;
+    }
+    const scale = expected.data.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+    const perElement = actual.length === kappa.perElement.length;
+    let worst = 0, at = 0, atTol = 0;
+    for (let i = 0; i < actual.length; i++) {
+      const k = perElement ? kappa.perElement[i] : kappa.max;
+      const tol = (t.base + t.k * 2 ** -23 * k) * scale;
+      const err = Math.abs(actual[i] - expected.data[i]) / tol;
+      if (!(err <= worst)) {
+        worst = err;
+        at = i;
+        atTol = tol;
+      }
+    }
+    report.worst = Math.max(report.worst, worst);
+    if (!(worst <= 1)) {
+      report.failures.push(`${what}: element ${at} is ${actual[at]}, framework ${
+          expected.data[at]} (${worst.toPrecision(3)}x the tolerance ${atTol.toPrecision(3)})`);
+    }
+  };
+}
+
+/**
+ * Runs one fixture case through `route` on the active backend: 'layer' is
+ * the ported layer (its weights loaded with setFrameworkWeights, or left as
+ * initialized where the fixture kept the framework's initial values, which
+ * are then compared too); 'op' is layerNorm/layerNormWithStats with the
+ * axis, epsilon and featureAxes the port chose and the layer's weights.
+ */
+export async function runFrameworkCase(
+    tf: TF, api: Api, fixture: FrameworkFixture, c: FrameworkCase, route: Route,
+    tolerances: FrameworkTolerances = FRAMEWORK_TOLERANCES): Promise<FrameworkReport> {
+  const report: FrameworkReport = {name: `${fixture.framework} ${c.name} (${route})`, checks: 0,
+                                   failures: [], worst: 0};
+  const before = tf.memory().numTensors;
+  const x = tf.tensor(c.x.data, c.x.shape);
+  const dy = tf.tensor(c.dy.data, c.dy.shape);
+  const isNd = c.api === 'mxnet.nd.LayerNorm';
+  const created: Tensor[] = [];
+  let layer: lib.LayerNorm|null = null;
+  try {
+    layer = isNd ?
+        new api.LayerNorm({axis: c.args.axis as number, epsilon: c.args.eps as number}) :
+        portedLayer(api, fixture.framework, c);
+    const built = layer;
+    layer.build(x.shape);
+    const [gammaName, betaName] = fixture.framework === 'flax' ? ['scale', 'bias'] :
+        ['torch', 'mlx'].includes(fixture.framework) ? ['weight', 'bias'] : ['gamma', 'beta'];
+    const given: {[name: string]: number[]} = {};
+    if (layer.scale) given[gammaName] = c.params[gammaName].data;
+    if (layer.center) given[betaName] = c.params[betaName].data;
+    const axes = (Array.isArray(layer.axis) ? layer.axis : [layer.axis])
+                     .map(a => a < 0 ? a + c.x.shape.length : a);
+    const check = checker(report, conditioning(c.x, axes, layer.epsilon));
+    if (c.params_set || isNd) {
+      // The framework's names, shapes and layouts, as a user would load them.
+      const weights: {[name: string]: Tensor} = {};
+      for (const name of Object.keys(given)) {
+        weights[name] = tf.tensor(c.params[name].data, c.params[name].shape);
+        created.push(weights[name]);
+      }
+      api.setFrameworkWeights(layer, WEIGHTS_NAMES[fixture.framework] ?? 'mxnet', weights);
+    } else {
+      // The framework's initial values: the mapped initializers must give them.
+      const initial = layer.getWeights();
+      Object.keys(given).forEach((name, i) => check(
+          `initial ${name}`, initial[i].dataSync(), c.params[name], tolerances.forward));
+    }
+    const [gamma, beta] = [layer.scale ? layer.getWeights()[0] : null,
+                           layer.center ? layer.getWeights()[layer.scale ? 1 : 0] : null];
+    const config = layer.getConfig() as {axis: number|number[], epsilon: number,
+                                         featureAxes?: number|number[]|null};
+    const opts: {axis: number|number[], epsilon: number, featureAxes?: number|number[]} =
+        {axis: config.axis, epsilon: config.epsilon};
+    if (config.featureAxes != null) opts.featureAxes = config.featureAxes;
+
+    const forward = (xv: Tensor, g: Tensor|null, b: Tensor|null) => route === 'layer' ?
+        built.apply(xv) as Tensor :
+        api.layerNorm(xv, g, b, opts as lib.LayerNormOptions);
+    const y = forward(x, gamma, beta);
+    check('y', await y.data(), c.y, tolerances.forward, y.shape);
+    y.dispose();
+    if (c.outputs) {
+      const stats = api.layerNormWithStats(x, gamma, beta, opts as lib.LayerNormOptions);
+      check('y (layerNormWithStats)', await stats.y.data(), c.y, tolerances.forward);
+      check('mean', await stats.mean.data(), c.outputs.mean, tolerances.forward,
+            stats.mean.shape);
+      const std = Float32Array.from(await stats.invStd.data(), v => 1 / v);
+      check('std (1 / invStd)', std, c.outputs.std, tolerances.forward, stats.invStd.shape);
+      tf.dispose([stats.y, stats.mean, stats.invStd]);
+    }
+
+    // Gradients of sum(y * dy) for x and the parameters, by their framework names.
+    const loss = (xv: Tensor, g: Tensor|null, b: Tensor|null) =>
+        tf.sum(tf.mul(forward(xv, g, b), dy));
+    const grads: {[name: string]: Tensor} = {};
+    if (route === 'layer') {
+      grads.x = tf.grad((xv: Tensor) => loss(xv, null, null))(x);
+      const vars = built.trainableWeights.map(w => w.read() as tfNamespace.Variable);
+      if (vars.length > 0) {
+        const {value, grads: byVar} = tf.variableGrads(
+            () => loss(x, null, null) as tfNamespace.Scalar, vars);
+        value.dispose();
+        built.trainableWeights.forEach((w, i) => {
+          grads[w.originalName.endsWith('gamma') ? gammaName : betaName] = byVar[vars[i].name];
+        });
+      }
+    } else {
+      const params = [x, gamma, beta].filter((t): t is Tensor => t != null);
+      const g = tf.grads((...args: Tensor[]) => loss(
+          args[0], gamma ? args[1] : null, beta ? args[gamma ? 2 : 1] : null))(params);
+      grads.x = g[0];
+      if (gamma) grads[gammaName] = g[1];
+      if (beta) grads[betaName] = g[gamma ? 2 : 1];
+    }
+    for (const name of Object.keys(c.grads)) {
+      if (grads[name] == null) {
+        report.checks++;
+        report.failures.push(`no gradient for '${name}' (the framework has one)`);
+        continue;
+      }
+      // Parameter gradients compare element-wise; Keras may shape them in its axis order.
+      check(`d${name}`, await grads[name].data(), c.grads[name], tolerances.grads,
+            name === 'x' ? grads[name].shape : undefined);
+    }
+    for (const name of Object.keys(grads)) {
+      if (!(name in c.grads)) {
+        report.checks++;
+        report.failures.push(`gradient for '${name}' that the framework does not have`);
+      }
+    }
+    tf.dispose(Object.values(grads));
+  } catch (e) {
+    report.failures.push(`threw: ${(e as Error).message}`);
+  } finally {
+    tf.dispose([x, dy, ...created]);
+    if (layer?.built) layer.weights.forEach(w => w.dispose());
+  }
+  report.checks++;
+  const leaked = tf.memory().numTensors - before;
+  if (leaked !== 0) report.failures.push(`${leaked} tensor(s) leaked`);
+  return report;
+}
