@@ -2,7 +2,7 @@
  * `npm run demo` (bundled and run by scripts/demo.js): trains a small
  * classifier with a LayerNorm layer on the cpu backend, saves it to files,
  * reloads it and checks the reloaded model gives the trained model's outputs.
- * Usage: npm run demo [-- OUTPUT_DIR]   (default dist/demo/model)
+ * Usage: npm run demo [-- OUTPUT_DIR]   (default .out/demo/model)
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -45,7 +45,7 @@ function dataset() {
 
 async function main() {
   await tf.setBackend('cpu');
-  const outDir = path.resolve(process.argv[2] ?? 'dist/demo/model');
+  const outDir = path.resolve(process.argv[2] ?? '.out/demo/model');
   const glorot = (seed: number) => tf.initializers.glorotUniform({seed});
 
   const model = tf.sequential({name: 'demo', layers: [

@@ -18,6 +18,8 @@ const path = require('path');
 const {CHROMIUM_BINARY, gpuEnvironment, requireChromium} = require('./environment');
 
 const root = path.resolve(__dirname, '..');
+/** Results and scratch files: git-ignored, never inside the published dist/. */
+const OUT = path.join(root, '.out');
 
 function run(command, args, extraEnv = {}) {
   const r = spawnSync(command, args, {
@@ -62,7 +64,8 @@ function main() {
     process.exit(1);
   }
   const totals = {passed: 0, failed: 0};
-  const jestJson = path.join(root, 'dist/jest-results.json');
+  fs.mkdirSync(OUT, {recursive: true});
+  const jestJson = path.join(OUT, 'jest-results.json');
   const jestStatus = run(process.execPath, [
     require.resolve('jest/bin/jest'), '--ci', '--json', `--outputFile=${jestJson}`,
     ...process.argv.slice(2),
@@ -73,7 +76,7 @@ function main() {
 
   const browserSuite = path.join(root, 'test/browser/run.js');
   if (fs.existsSync(browserSuite)) {
-    const out = path.join(root, 'dist/browser-results.json');
+    const out = path.join(OUT, 'browser-results.json');
     const status = run(process.execPath, [browserSuite, `--json=${out}`]);
     let counts = {passed: 0, failed: 1};
     try {

@@ -14,9 +14,11 @@
 import '@tensorflow/tfjs-backend-webgpu';
 
 import {registerWebGPUKernels} from '../backends/webgpu/register_all_kernels';
+import {explainMissingWebGPU} from '../backends/webgpu/webgpu_unavailable';
 import {registerGradientOnce} from '../register';
 
 registerGradientOnce();
 registerWebGPUKernels();
+explainMissingWebGPU();
 
 export {registerWebGPUKernels, webgpuKernelConfigs} from '../backends/webgpu/register_all_kernels';

@@ -19,13 +19,13 @@ export interface LayerNormOptions {
   epsilon?: number;
 }
 
-export interface LayerNormWithStats {
+export interface LayerNormWithStats<R extends tf.Rank = tf.Rank> {
   /** The normalized, scaled and shifted output, shaped as x. */
-  y: tf.Tensor;
+  y: tf.Tensor<R>;
   /** Mean of each group, shaped as x with the normalized axes set to 1. */
-  mean: tf.Tensor;
+  mean: tf.Tensor<R>;
   /** 1 / sqrt(var + epsilon) of each group, shaped as mean. */
-  invStd: tf.Tensor;
+  invStd: tf.Tensor<R>;
 }
 
 export const DEFAULT_EPSILON = 1e-5;
@@ -41,6 +41,12 @@ type TensorArg = tf.Tensor|tf.TensorLike;
  *     or null/undefined for none.
  * @param beta Shift shaped as gamma, or null/undefined for none.
  */
+export function layerNorm<R extends tf.Rank>(
+    x: tf.Tensor<R>, gamma?: TensorArg|null, beta?: TensorArg|null,
+    options?: LayerNormOptions): tf.Tensor<R>;
+export function layerNorm(
+    x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
+    options?: LayerNormOptions): tf.Tensor;
 export function layerNorm(
     x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
     options: LayerNormOptions = {}): tf.Tensor {
@@ -52,6 +58,12 @@ export function layerNorm(
  * Mean and InvStdDev outputs, MXNet's `output_mean_var`). Gradients flow
  * through all three outputs.
  */
+export function layerNormWithStats<R extends tf.Rank>(
+    x: tf.Tensor<R>, gamma?: TensorArg|null, beta?: TensorArg|null,
+    options?: LayerNormOptions): LayerNormWithStats<R>;
+export function layerNormWithStats(
+    x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
+    options?: LayerNormOptions): LayerNormWithStats;
 export function layerNormWithStats(
     x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
     options: LayerNormOptions = {}): LayerNormWithStats {

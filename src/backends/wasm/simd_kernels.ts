@@ -8,6 +8,7 @@
  * cannot find), the kernels fall back to JS loops over views of the same
  * heap, which are also what the tests and the bench compare against.
  */
+import type {KernelBackend} from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
 import {EmscriptenHeap, emscriptenHeap} from './heap';
@@ -64,8 +65,14 @@ export function simdKernels(backend: BackendWasm): SimdKernels|null {
  * Which implementation the kernels use on this backend: 'simd' unless the
  * SIMD kernels cannot run there (or 'js' was chosen). For diagnostics.
  */
-export function wasmKernelsInUse(backend: BackendWasm): WasmKernelImplementation {
-  return simdKernels(backend) != null ? 'simd' : 'js';
+export function wasmKernelsInUse(backend: KernelBackend): WasmKernelImplementation {
+  const b = backend as Partial<BackendWasm>|null;
+  if (b == null || typeof b.wasm !== 'object' || !(b.dataIdMap instanceof Object)) {
+    throw new Error(
+        'wasmKernelsInUse: backend must be the wasm backend (tf.backend() while ' +
+        `'wasm' is active); got ${b == null ? String(b) : b.constructor?.name}`);
+  }
+  return simdKernels(b as BackendWasm) != null ? 'simd' : 'js';
 }
 
 function instantiate(heap: EmscriptenHeap): SimdKernels|null {
