@@ -10,6 +10,9 @@
  *  3. Runs jest (all Node projects) with the GPU driver environment set
  *     before Node starts, as the native WebGPU loader needs.
  *  4. Runs the browser suites (test/browser/run.js), when present.
+ *  5. Packs and installs the package and uses every entry point
+ *     (scripts/test_package.js); runs the cpu and wasm jest projects on the
+ *     oldest TF.js release of the peer range (scripts/test_tfjs_versions.js).
  * Ends with one line `N passed, N failed` over all steps.
  */
 const {spawnSync} = require('child_process');
@@ -56,6 +59,19 @@ function jestCounts(file) {
   }
 }
 
+/** Runs a script that writes {passed, failed} to --json=FILE; its counts. */
+function countedStep(script) {
+  const out = path.join(OUT, `${path.basename(script, '.js')}-results.json`);
+  fs.rmSync(out, {force: true});
+  const status = run(process.execPath, [script, `--json=${out}`]);
+  let counts = {passed: 0, failed: 1};
+  try {
+    counts = JSON.parse(fs.readFileSync(out, 'utf8'));
+  } catch { /* counted as a failure */ }
+  if (status !== 0 && counts.failed === 0) counts.failed = 1;
+  return counts;
+}
+
 function main() {
   ensureChromium();
   requireChromium();
@@ -84,6 +100,13 @@ function main() {
     } catch { /* counted as a failure */ }
     totals.passed += counts.passed;
     totals.failed += counts.failed + (status !== 0 && counts.failed === 0 ? 1 : 0);
+  }
+  // The package as published (pack, install, every entry point), and the
+  // oldest TF.js release of the peer range (cpu and wasm projects).
+  for (const step of ['scripts/test_package.js', 'scripts/test_tfjs_versions.js']) {
+    const c = countedStep(step);
+    totals.passed += c.passed;
+    totals.failed += c.failed;
   }
   console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
   process.exit(totals.failed === 0 ? 0 : 1);

@@ -20,7 +20,7 @@ const root = path.resolve(__dirname, '..');
 const CI_VERSIONS = ['4.10.0'];
 const TFJS_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'];
 /** What the jest projects need besides TF.js (the webgpu project also needs npm `webgpu`). */
-const JEST_PACKAGES = ['jest', 'ts-jest', 'typescript', '@types/jest', '@types/node', 'webgpu'];
+const JEST_PACKAGES = ['jest', 'ts-jest', 'typescript', '@types/jest', '@types/node', 'wabt', 'webgpu'];
 
 function option(name, fallback) {
   const arg = process.argv.find(a => a.startsWith(`--${name}=`));
@@ -85,10 +85,23 @@ function runVersion(version, projects) {
   }
 }
 
+/** The peer range's floor must be the release CI runs: package.json and CI agree. */
+function checkPeerRange() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const ranges = new Set(TFJS_PACKAGES.map(p => pkg.peerDependencies[p]));
+  const floor = `^${CI_VERSIONS[0]}`;
+  if (ranges.size !== 1 || !ranges.has(floor)) {
+    console.error(`package.json peerDependencies ${[...ranges].join(', ')} of ${TFJS_PACKAGES.join(', ')}: ` +
+                  `expected ${floor}, the oldest release this script runs in CI`);
+    return {passed: 0, failed: 1};
+  }
+  return {passed: 1, failed: 0};
+}
+
 function main() {
   const versions = process.argv.slice(2).filter(a => !a.startsWith('--'));
   const projects = option('projects', 'cpu,wasm').split(',');
-  const totals = {passed: 0, failed: 0};
+  const totals = checkPeerRange();
   for (const v of versions.length ? versions : CI_VERSIONS) {
     const c = runVersion(v, projects);
     totals.passed += c.passed;
