@@ -6,7 +6,9 @@
  * used: CommonJS require, ESM import, the /wasm and /webgpu subpaths,
  * `tsc --noEmit` under each moduleResolution, an esbuild browser bundle and
  * the UMD builds in headless Chromium; @arethetypeswrong/cli checks the
- * tarball's types.
+ * tarball's types. The README's snippets run there too, as pasted: js as
+ * ES modules, ts through tsx (and type-checked), html in Chromium with the
+ * CDN answered from the installed packages.
  *
  *   node scripts/test_package.js [--json=FILE] [--keep]
  *
@@ -16,6 +18,9 @@ const {execFileSync, spawnSync} = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+
+const {gpuEnvironment} = require('./environment');
+const {readmeSnippets} = require('./readme_snippets');
 
 const root = path.resolve(__dirname, '..');
 const NAME = 'tfjs-layernorm';
@@ -116,6 +121,9 @@ const layer: LayerNorm = layerNormLayer({axis: 1, epsilon: 1e-5});
 registerWebGPUKernels();
 export {y, s, fromArray, inUse, layer};
 `;
+  const snippets = Object.fromEntries(readmeSnippets().map(
+      sn => [`readme_${sn.line}.${{js: 'mjs', ts: 'mts', html: 'html'}[sn.lang]}`, sn.code]));
+  const tsSnippets = Object.keys(snippets).filter(f => f.endsWith('.mts'));
   const tsconfig = (module, moduleResolution, files) => JSON.stringify({
     compilerOptions: {
       module, moduleResolution, target: 'ES2020', strict: true, noEmit: true,
@@ -139,7 +147,8 @@ import * as webgpu from '${NAME}/webgpu';
 ${common}`,
     'check.ts': typeCheck,
     'check_esm.mts': typeCheck,
-    'tsconfig.node16.json': tsconfig('node16', 'node16', ['check.ts', 'check_esm.mts']),
+    ...snippets,
+    'tsconfig.node16.json': tsconfig('node16', 'node16', ['check.ts', 'check_esm.mts', ...tsSnippets]),
     'tsconfig.nodenext.json': tsconfig('nodenext', 'nodenext', ['check.ts', 'check_esm.mts']),
     'tsconfig.bundler.json': tsconfig('esnext', 'bundler', ['check.ts']),
     'tsconfig.node.json': tsconfig('commonjs', 'node', ['check.ts']),
@@ -214,6 +223,31 @@ async function inChromium(dir) {
       if (errors.length) throw new Error(errors.join('\n'));
       await page.close();
     });
+    for (const file of fs.readdirSync(dir).filter(f => /^readme_\d+\.html$/.test(f))) {
+      await check(`README.md:${/\d+/.exec(file)[0]} runs as pasted (Chromium, CDN from the installed packages)`, async () => {
+        const page = await browser.newPage();
+        const errors = [];
+        page.on('pageerror', e => errors.push(e.message));
+        await page.route('https://cdn.jsdelivr.net/**', route => {
+          const m = /^https:\/\/cdn\.jsdelivr\.net\/npm\/(@?[^@]+)@([^/]+)\/(.*)$/.exec(route.request().url());
+          const pkgDir = m && path.join(dir, 'node_modules', m[1]);
+          const version = m && JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version;
+          if (!m || version !== m[2]) {
+            errors.push(`${route.request().url()}: not an installed package version (${version})`);
+            return route.abort();
+          }
+          return route.fulfill({path: path.join(pkgDir, m[3])});
+        });
+        await page.goto(`${server.origin}/${file}`);
+        await page.waitForFunction(() => document.getElementById('out')?.textContent, null, {timeout: 30000})
+            .catch(() => errors.push('#out stayed empty'));
+        const text = await page.evaluate(() => document.getElementById('out')?.textContent ?? '');
+        if (errors.length) throw new Error(errors.join('\n'));
+        if (!text.startsWith('webgl: ')) throw new Error(`#out: ${text}`);
+        near(text.slice('webgl: '.length).split(',').map(Number), file);
+        await page.close();
+      });
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -249,7 +283,7 @@ async function main() {
     for (const [file, text] of Object.entries(consumerFiles())) fs.writeFileSync(path.join(consumer, file), text);
     await check('npm install of the tarball beside @tensorflow/tfjs (peer range accepted)', () => {
       sh(consumer, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error',
-                           tarball, ...TFJS_PACKAGES.map(p => `${p}@${installedVersion(p)}`)]);
+                           tarball, ...[...TFJS_PACKAGES, 'webgpu'].map(p => `${p}@${installedVersion(p)}`)]);
     });
     await check('CommonJS require (main, /wasm, /webgpu)', () => {
       sh(consumer, process.execPath, ['require.cjs']);
@@ -267,6 +301,14 @@ async function main() {
         const errors = r.stdout.split('\n').filter(l => /^\S.*: error TS/.test(l));
         const ours = errors.filter(l => !l.startsWith('node_modules/@tensorflow/'));
         if (ours.length || (r.status !== 0 && !errors.length)) throw new Error(r.stdout + r.stderr);
+      });
+    }
+    const tsx = path.join(root, 'node_modules/tsx/dist/cli.mjs');
+    const byLine = (a, b) => Number(/\d+/.exec(a)[0]) - Number(/\d+/.exec(b)[0]);
+    for (const file of fs.readdirSync(consumer).filter(f => /^readme_\d+\.m[jt]s$/.test(f)).sort(byLine)) {
+      await check(`README.md:${/\d+/.exec(file)[0]} runs as pasted`, () => {
+        const args = file.endsWith('.mts') ? [tsx, file] : [file];
+        sh(consumer, process.execPath, args, gpuEnvironment());
       });
     }
     await inChromium(consumer);
