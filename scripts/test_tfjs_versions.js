@@ -85,7 +85,7 @@ function runVersion(version, projects) {
   }
 }
 
-/** The peer range's floor must be the release CI runs: package.json and CI agree. */
+/** The peer range's floor is the release CI runs: package.json, README and CI agree. */
 function checkPeerRange() {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const ranges = new Set(TFJS_PACKAGES.map(p => pkg.peerDependencies[p]));
@@ -93,6 +93,11 @@ function checkPeerRange() {
   if (ranges.size !== 1 || !ranges.has(floor)) {
     console.error(`package.json peerDependencies ${[...ranges].join(', ')} of ${TFJS_PACKAGES.join(', ')}: ` +
                   `expected ${floor}, the oldest release this script runs in CI`);
+    return {passed: 0, failed: 1};
+  }
+  const stated = `\`@tensorflow/tfjs\` \`${floor}\``;
+  if (!fs.readFileSync(path.join(root, 'README.md'), 'utf8').includes(stated)) {
+    console.error(`README.md does not state the peer range as ${stated}`);
     return {passed: 0, failed: 1};
   }
   return {passed: 1, failed: 0};

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import {explainMissingWebGPU} from '../../src/backends/webgpu/webgpu_unavailable';
 import '../../src/entries/webgpu';
 import {wasmKernelsInUse} from '../../src/entries/wasm';
 
@@ -21,6 +22,26 @@ describe('entries', () => {
     }
     await tf.setBackend('cpu');
     expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('/webgpu where navigator.gpu exists but the backend did not register (releases before 4.13 in Node)', async () => {
+    const g = globalThis as {navigator?: unknown};
+    const before = Object.getOwnPropertyDescriptor(g, 'navigator');
+    Object.defineProperty(g, 'navigator', {value: {gpu: {}}, configurable: true});
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      tf.removeBackend('webgpu');
+      explainMissingWebGPU();
+      expect(await tf.setBackend('webgpu')).toBe(false);
+      expect(warn.mock.calls.map(c => String(c[0])).join('\n'))
+          .toMatch(/registers its backend only where `window` exists; in Node use 4\.15 or later/);
+    } finally {
+      warn.mockRestore();
+      if (before) Object.defineProperty(g, 'navigator', before); else delete g.navigator;
+      tf.removeBackend('webgpu');
+      explainMissingWebGPU();
+      await tf.setBackend('cpu');
+    }
   });
 
   it('/webgpu\'s placeholder is never chosen automatically', () => {

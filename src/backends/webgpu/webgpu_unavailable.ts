@@ -13,12 +13,16 @@ export function explainMissingWebGPU(): void {
   if (tf.findBackendFactory('webgpu') != null) {
     return;
   }
+  const hasGpu = (globalThis as {navigator?: {gpu?: unknown}}).navigator?.gpu != null;
+  // Releases before 4.13 register the backend only where `window` exists.
+  const reason = hasGpu ?
+      'navigator.gpu exists, but this release of @tensorflow/tfjs-backend-webgpu ' +
+          'registers its backend only where `window` exists; in Node use 4.15 or later' :
+      'navigator.gpu was undefined when @tensorflow/tfjs-backend-webgpu was ' +
+          'imported. In a browser, use one with WebGPU enabled; in Node, set ' +
+          "globalThis.navigator = {gpu: create([])} from npm 'webgpu' (Dawn) " +
+          "before importing 'tfjs-layernorm/webgpu'";
   tf.registerBackend('webgpu', () => {
-    throw new Error(
-        'tfjs-layernorm/webgpu: WebGPU is not available here (navigator.gpu ' +
-        'was undefined when @tensorflow/tfjs-backend-webgpu was imported). In a ' +
-        'browser, use one with WebGPU enabled; in Node, set ' +
-        "globalThis.navigator = {gpu: create([])} from npm 'webgpu' (Dawn) " +
-        "before importing 'tfjs-layernorm/webgpu'.");
+    throw new Error(`tfjs-layernorm/webgpu: WebGPU is not available here (${reason}).`);
   }, PLACEHOLDER_PRIORITY);
 }
