@@ -24,7 +24,7 @@ describe('entries', () => {
     expect(tf.getBackend()).toBe('cpu');
   });
 
-  it('/webgpu where navigator.gpu exists but the backend did not register (releases before 4.13 in Node)', async () => {
+  it('/webgpu where navigator.gpu exists but the backend did not register (releases before 4.13, in Node)', async () => {
     const g = globalThis as {navigator?: unknown};
     const before = Object.getOwnPropertyDescriptor(g, 'navigator');
     Object.defineProperty(g, 'navigator', {value: {gpu: {}}, configurable: true});
@@ -34,7 +34,7 @@ describe('entries', () => {
       explainMissingWebGPU();
       expect(await tf.setBackend('webgpu')).toBe(false);
       expect(warn.mock.calls.map(c => String(c[0])).join('\n'))
-          .toMatch(/registers its backend only where `window` exists; in Node use 4\.15 or later/);
+          .toMatch(/registers its backend only where `window` exists; use 4\.22 or later/);
     } finally {
       warn.mockRestore();
       if (before) Object.defineProperty(g, 'navigator', before); else delete g.navigator;

@@ -17,7 +17,7 @@ export function explainMissingWebGPU(): void {
   // Releases before 4.13 register the backend only where `window` exists.
   const reason = hasGpu ?
       'navigator.gpu exists, but this release of @tensorflow/tfjs-backend-webgpu ' +
-          'registers its backend only where `window` exists; in Node use 4.15 or later' :
+          'registers its backend only where `window` exists; use 4.22 or later' :
       'navigator.gpu was undefined when @tensorflow/tfjs-backend-webgpu was ' +
           'imported. In a browser, use one with WebGPU enabled; in Node, set ' +
           "globalThis.navigator = {gpu: create([])} from npm 'webgpu' (Dawn) " +
