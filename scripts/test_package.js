@@ -17,7 +17,7 @@
  *
  * The JSON file gets {passed, failed}, one count per check.
  */
-const {execFileSync, spawnSync} = require('child_process');
+const {spawn, spawnSync} = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -62,6 +62,18 @@ function sh(cwd, command, args, env = {}) {
     throw new Error(`${[command, ...args].join(' ')} exited ${r.status}\n${r.stdout}${r.stderr}`);
   }
   return r.stdout;
+}
+
+function spawnAsync(command, args, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {cwd});
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => stdout += d);
+    child.stderr.on('data', d => stderr += d);
+    child.on('error', reject);
+    child.on('close', status => resolve({status, stdout, stderr}));
+  });
 }
 
 const installedVersion = p => (p.startsWith('@tensorflow/') && option('tfjs')) ||
@@ -298,17 +310,16 @@ async function main() {
       sh(consumer, process.execPath, ['import.mjs']);
     });
     const tsc = require.resolve('typescript/bin/tsc');
-    for (const resolution of ['node16', 'nodenext', 'bundler', 'node']) {
-      await check(`tsc --noEmit, moduleResolution ${resolution}`, () => {
+    // The four resolvers at once (each tsc is mostly single-threaded).
+    await Promise.all(['node16', 'nodenext', 'bundler', 'node'].map(resolution =>
+      check(`tsc --noEmit, moduleResolution ${resolution}`, async () => {
         // No skipLibCheck, so our declarations are checked too; TF.js's own
         // declarations do not pass strict checks (its users set skipLibCheck).
-        const r = spawnSync(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`],
-                            {cwd: consumer, encoding: 'utf8'});
+        const r = await spawnAsync(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], consumer);
         const errors = r.stdout.split('\n').filter(l => /^\S.*: error TS/.test(l));
         const ours = errors.filter(l => !l.startsWith('node_modules/@tensorflow/'));
         if (ours.length || (r.status !== 0 && !errors.length)) throw new Error(r.stdout + r.stderr);
-      });
-    }
+      })));
     const tsx = path.join(root, 'node_modules/tsx/dist/cli.mjs');
     const byLine = (a, b) => Number(/\d+/.exec(a)[0]) - Number(/\d+/.exec(b)[0]);
     for (const file of fs.readdirSync(consumer).filter(f => /^readme_\d+\.m[jt]s$/.test(f)).sort(byLine)) {
