@@ -5,7 +5,7 @@
  * bench/webgl_page.ts, serves the project on 127.0.0.1 with the browser
  * suite's server, and prints the table the page returns.
  *
- * After one `npm run bench webgl`, `node dist/bench/webgl.js --shapes=8x128x768`
+ * `node --import tsx bench/webgl.ts --shapes=8x128x768`
  * reruns it for chosen shapes.
  */
 import * as path from 'path';
@@ -20,9 +20,9 @@ const {launchChromium, openPage} = require('../test/browser/chromium');
 const {serveDirectory} = require('../test/browser/server');
 // tslint:enable:no-require-imports
 
-/** This file runs as dist/bench/webgl.js. */
-const root = path.resolve(__dirname, '..', '..');
-const PAGE_BUNDLE = 'dist/bench/webgl_page.js';
+/** This file runs from bench/ (through tsx). */
+const root = path.resolve(__dirname, '..');
+const PAGE_BUNDLE = '.out/bench/webgl_page.js';
 const TFJS = 'node_modules/@tensorflow/tfjs/dist/tf.min.js';
 
 function shapesOption(): number[][]|undefined {

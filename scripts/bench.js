@@ -16,7 +16,6 @@ const path = require('path');
 
 const {writeReport} = require('./bench_report');
 const {gpuEnvironment} = require('./environment');
-const {bundleTypeScript} = require('./run_typescript');
 
 const root = path.resolve(__dirname, '..');
 
@@ -45,9 +44,8 @@ async function runSection(name, resultsFile) {
     console.error(`bench: section '${name}': ${setup} failed`);
     return {name, status: 1, output: ''};
   }
-  const bundle = await bundleTypeScript(`bench/${entry}`);
   const env = {...process.env, ...(gpu ? gpuEnvironment() : {}), BENCH_RESULTS: resultsFile};
-  const child = spawn(process.execPath, [bundle, ...args], {cwd: root, env, stdio: ['ignore', 'pipe', 'inherit']});
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench', entry), ...args], {cwd: root, env, stdio: ['ignore', 'pipe', 'inherit']});
   let output = '';
   child.stdout.on('data', chunk => {
     process.stdout.write(chunk);

@@ -2,7 +2,7 @@
  * `npm run demo` (bundled and run by scripts/demo.js): trains a small
  * classifier with a LayerNorm layer on the cpu backend, saves it to files,
  * reloads it and checks the reloaded model gives the trained model's outputs.
- * Usage: npm run demo [-- OUTPUT_DIR]   (default dist/demo/model)
+ * Usage: npm run demo [-- OUTPUT_DIR]   (default .out/demo/model)
  * DEMO_BACKEND=tensorflow runs it on tfjs-node (which must be installed).
  */
 import * as fs from 'fs';
@@ -48,7 +48,7 @@ async function main() {
   const backend = process.env.DEMO_BACKEND ?? 'cpu';
   if (backend === 'tensorflow') require('@tensorflow/tfjs-node');
   if (!await tf.setBackend(backend)) throw new Error(`DEMO_BACKEND: backend '${backend}' did not start`);
-  const outDir = path.resolve(process.argv[2] ?? 'dist/demo/model');
+  const outDir = path.resolve(process.argv[2] ?? '.out/demo/model');
   const glorot = (seed: number) => tf.initializers.glorotUniform({seed});
 
   const model = tf.sequential({name: 'demo', layers: [

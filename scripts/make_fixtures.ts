@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import {LayerNorm, layerNormLayer, nodeFileSystem} from '../src';
 import {normalData} from '../test/conformance/reference';
 
-const MODELS_DIR = path.resolve(__dirname, '../../models');
+const MODELS_DIR = path.resolve(__dirname, '../models');
 
 interface Fixture {
   name: string;

@@ -13,7 +13,12 @@
  *  4. Runs jest (all Node projects) with the GPU driver environment set
  *     before Node starts, as the native WebGPU loader needs.
  *  5. Runs the browser suites (test/browser/run.js), when present.
- *  6. Re-records the framework fixtures and compares (interop/generate.sh --check).
+ *  6. Re-records the framework fixtures (interop/generate.sh --check) and the
+ *     Keras/converter models (scripts/keras_models.js --check) with the real
+ *     tools and compares them with the committed ones.
+ *  7. Packs and installs the package and uses every entry point
+ *     (scripts/test_package.js); runs the cpu and wasm jest projects on the
+ *     oldest TF.js release of the peer range (scripts/test_tfjs_versions.js).
  * Ends with one line `N passed, N failed` over all steps.
  */
 const {spawnSync} = require('child_process');
@@ -22,6 +27,8 @@ const path = require('path');
 const {CHROMIUM_BINARY, gpuEnvironment, requireChromium} = require('./environment');
 
 const root = path.resolve(__dirname, '..');
+/** Results and scratch files: git-ignored, never inside the published dist/. */
+const OUT = path.join(root, '.out');
 
 function run(command, args, extraEnv = {}) {
   const r = spawnSync(command, args, {
@@ -58,6 +65,19 @@ function jestCounts(file) {
   }
 }
 
+/** Runs a script that writes {passed, failed} to --json=FILE; its counts. */
+function countedStep(script) {
+  const out = path.join(OUT, `${path.basename(script, '.js')}-results.json`);
+  fs.rmSync(out, {force: true});
+  const status = run(process.execPath, [script, `--json=${out}`]);
+  let counts = {passed: 0, failed: 1};
+  try {
+    counts = JSON.parse(fs.readFileSync(out, 'utf8'));
+  } catch { /* counted as a failure */ }
+  if (status !== 0 && counts.failed === 0) counts.failed = 1;
+  return counts;
+}
+
 function main() {
   ensureChromium();
   requireChromium();
@@ -69,10 +89,8 @@ function main() {
     process.exit(1);
   }
   const totals = {passed: 0, failed: 0};
-  // Framework fixtures: re-recorded from the real frameworks (pinned venvs, cached outside the
-  // work tree) and compared with the committed ones; one check.
-  run('bash', ['interop/generate.sh', '--check']) === 0 ? totals.passed++ : totals.failed++;
-  const jestJson = path.join(root, 'dist/jest-results.json');
+  fs.mkdirSync(OUT, {recursive: true});
+  const jestJson = path.join(OUT, 'jest-results.json');
   const jestStatus = run(process.execPath, [
     require.resolve('jest/bin/jest'), '--ci', '--json', `--outputFile=${jestJson}`,
     ...process.argv.slice(2),
@@ -83,7 +101,7 @@ function main() {
 
   const browserSuite = path.join(root, 'test/browser/run.js');
   if (fs.existsSync(browserSuite)) {
-    const out = path.join(root, 'dist/browser-results.json');
+    const out = path.join(OUT, 'browser-results.json');
     const status = run(process.execPath, [browserSuite, `--json=${out}`]);
     let counts = {passed: 0, failed: 1};
     try {
@@ -91,6 +109,19 @@ function main() {
     } catch { /* counted as a failure */ }
     totals.passed += counts.passed;
     totals.failed += counts.failed + (status !== 0 && counts.failed === 0 ? 1 : 0);
+  }
+  // Fixtures re-recorded from the real frameworks, Keras and its converter
+  // (pinned venvs cached outside the work tree); one check each.
+  for (const [command, args] of [['bash', ['interop/generate.sh', '--check']],
+                                 [process.execPath, ['scripts/keras_models.js', '--check']]]) {
+    run(command, args) === 0 ? totals.passed++ : totals.failed++;
+  }
+  // The package as published (pack, install, every entry point), and the
+  // oldest TF.js release of the peer range (cpu and wasm projects).
+  for (const step of ['scripts/test_package.js', 'scripts/test_tfjs_versions.js']) {
+    const c = countedStep(step);
+    totals.passed += c.passed;
+    totals.failed += c.failed;
   }
   console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
   process.exit(totals.failed === 0 ? 0 : 1);

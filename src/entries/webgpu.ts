@@ -5,9 +5,11 @@
 import '@tensorflow/tfjs-backend-webgpu';
 
 import {registerWebGPUKernels} from '../backends/webgpu/register_all_kernels';
+import {explainMissingWebGPU} from '../backends/webgpu/webgpu_unavailable';
 import {registerGradients} from '../gradients/register_all_gradients';
 
 registerGradients();
 registerWebGPUKernels();
+explainMissingWebGPU();
 
 export {registerWebGPUKernels, webgpuKernelConfigs} from '../backends/webgpu/register_all_kernels';

@@ -16,13 +16,13 @@ export interface LayerNormOptions {
 
 const OPTION_KEYS = ['axis', 'epsilon', 'featureAxes'];
 
-export interface LayerNormWithStats {
+export interface LayerNormWithStats<R extends tf.Rank = tf.Rank> {
   /** The normalized, scaled and shifted output, shaped as x. */
-  y: tf.Tensor;
+  y: tf.Tensor<R>;
   /** Mean of each group, shaped as x with the normalized axes set to 1. */
-  mean: tf.Tensor;
+  mean: tf.Tensor<R>;
   /** 1 / sqrt(var + epsilon) of each group, shaped as mean. */
-  invStd: tf.Tensor;
+  invStd: tf.Tensor<R>;
 }
 
 export const DEFAULT_EPSILON = 1e-5;
@@ -55,8 +55,24 @@ function layerNormWithStats_(
   return run(x, gamma, beta, options, true) as LayerNormWithStats;
 }
 
-export const layerNorm = tf.op({layerNorm_});
-export const layerNormWithStats = tf.op({layerNormWithStats_});
+/** `layerNorm` keeps the input's tensor type. */
+export interface LayerNormFn {
+  <R extends tf.Rank>(x: tf.Tensor<R>, gamma?: TensorArg|null, beta?: TensorArg|null,
+                      options?: LayerNormOptions): tf.Tensor<R>;
+  (x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null, options?: LayerNormOptions): tf.Tensor;
+}
+
+/** `layerNormWithStats` keeps the input's tensor type. */
+export interface LayerNormWithStatsFn {
+  <R extends tf.Rank>(x: tf.Tensor<R>, gamma?: TensorArg|null, beta?: TensorArg|null,
+                      options?: LayerNormOptions): LayerNormWithStats<R>;
+  (x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
+   options?: LayerNormOptions): LayerNormWithStats;
+}
+
+export const layerNorm: LayerNormFn = tf.op({layerNorm_}) as LayerNormFn;
+export const layerNormWithStats: LayerNormWithStatsFn =
+    tf.op({layerNormWithStats_}) as LayerNormWithStatsFn;
 
 function run(
     xArg: TensorArg, gammaArg: TensorArg|null|undefined,

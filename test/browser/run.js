@@ -20,7 +20,7 @@ const {launchChromium, openPage} = require('./chromium');
 const {serveDirectory} = require('./server');
 
 const root = path.resolve(__dirname, '../..');
-const PAGE_BUNDLE = 'dist/browser-test/conformance_page.js';
+const PAGE_BUNDLE = '.out/browser-test/conformance_page.js';
 /** One configuration may take this long before it counts as failed. */
 const CONFIG_TIMEOUT_MS = 10 * 60 * 1000;
 

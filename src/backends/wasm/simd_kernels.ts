@@ -3,6 +3,7 @@
  * per wasm backend on that backend's memory. Where they cannot run (no SIMD,
  * memory not found) the kernels use the JS loops over the same heap.
  */
+import type {KernelBackend} from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
 import {EmscriptenHeap, emscriptenHeap} from './heap';
@@ -51,9 +52,18 @@ export function simdKernels(backend: BackendWasm): SimdKernels|null {
   return kernels;
 }
 
-/** Which implementation the kernels use on this backend (diagnostics). */
-export function wasmKernelsInUse(backend: BackendWasm): WasmKernelImplementation {
-  return simdKernels(backend) != null ? 'simd' : 'js';
+/**
+ * Which implementation the kernels use on this backend: 'simd' unless the
+ * SIMD kernels cannot run there (or 'js' was chosen). For diagnostics.
+ */
+export function wasmKernelsInUse(backend: KernelBackend): WasmKernelImplementation {
+  const b = backend as Partial<BackendWasm>|null;
+  if (b == null || typeof b.wasm !== 'object' || !(b.dataIdMap instanceof Object)) {
+    throw new Error(
+        'wasmKernelsInUse: backend must be the wasm backend (tf.backend() while ' +
+        `'wasm' is active); got ${b == null ? String(b) : b.constructor?.name}`);
+  }
+  return simdKernels(b as BackendWasm) != null ? 'simd' : 'js';
 }
 
 function instantiate(heap: EmscriptenHeap): SimdKernels|null {
