@@ -1,5 +1,4 @@
 /** Shape logic shared by the op, the layer and every backend's kernels. */
-import {groupLayout} from './layout';
 
 /** What the user may pass as `axis`. */
 export type AxisArg = number|number[];
@@ -63,23 +62,4 @@ export function paramShape(xShape: readonly number[], axes: readonly number[]):
 export function statsShape(xShape: readonly number[], axes: readonly number[]):
     number[] {
   return xShape.map((d, i) => axes.includes(i) ? 1 : d);
-}
-
-/** The layout in the GPU backends' older terms, until they read `GroupLayout` directly. */
-export interface LayerNormGeometry {
-  outerSize: number;
-  innerSize: number;
-  isTrailing: boolean;
-  dims: Array<{size: number, stride: number, normalized: boolean}>;
-}
-
-export function layerNormGeometry(
-    xShape: readonly number[], axes: readonly number[]): LayerNormGeometry {
-  const layout = groupLayout(xShape, axes, axes);
-  return {
-    outerSize: layout.groupCount,
-    innerSize: layout.groupLength,
-    isTrailing: layout.contiguous,
-    dims: layout.dims.map(({size, stride, normalized}) => ({size, stride, normalized})),
-  };
 }
