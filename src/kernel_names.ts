@@ -57,7 +57,7 @@ const KERNEL_SUPPORT: Record<string, {featureAxes: boolean, maxRank: number}> = 
   wasm: {featureAxes: true, maxRank: Infinity},
   webgl: {featureAxes: true, maxRank: Infinity},
   webgpu: {featureAxes: true, maxRank: Infinity},
-  tensorflow: {featureAxes: true, maxRank: Infinity},
+  tensorflow: {featureAxes: true, maxRank: 5},  // TensorFlow CPU broadcasts up to rank 5
 };
 
 export function kernelsSupport(

@@ -144,6 +144,8 @@ describe('dispatch and training plumbing', () => {
     expect([kernelsSupport('cpu', other, 8), kernelsSupport('wasm', other, 8)]).toEqual([true, true]);
     expect([kernelsSupport('webgl', other, 8), kernelsSupport('webgpu', other, 8)]).toEqual([true, true]);
     expect(kernelsSupport('someOtherBackend', same, 8)).toBe(true);
+    // TensorFlow's CPU kernels broadcast up to rank 5 (rank 7 with alternating axes failed there).
+    expect([kernelsSupport('tensorflow', other, 5), kernelsSupport('tensorflow', same, 6)]).toEqual([true, false]);
   });
 
   test('the op dispatches the registered kernel (seen by the profiler)', async () => {
