@@ -26,7 +26,10 @@ const CI_VERSIONS = ['4.10.0'];
 const WEBGPU_FLOOR = '4.22.0';
 const TFJS_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'];
 /** What the jest projects need besides TF.js (the webgpu project also needs npm `webgpu`). */
-const JEST_PACKAGES = ['jest', 'ts-jest', 'typescript', '@types/jest', '@types/node', 'wabt', 'webgpu'];
+// What the jest projects need besides TF.js (esbuild and tsx run test helpers; onnxruntime-node
+// checks the bench's ONNX model; jest-environment-node is that test's environment).
+const JEST_PACKAGES = ['jest', 'ts-jest', 'typescript', '@types/jest', '@types/node', 'wabt', 'webgpu',
+                       'esbuild', 'tsx', 'onnxruntime-node', 'jest-environment-node'];
 
 function option(name, fallback) {
   const arg = process.argv.find(a => a.startsWith(`--${name}=`));
@@ -60,7 +63,7 @@ function runVersion(version, projects) {
     const started = Date.now();
     const install = spawnSync('npm', [
       'install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error',
-    ], {cwd: dir, stdio: 'inherit'});
+    ], {cwd: dir, stdio: 'inherit', env: {...process.env, ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip'}});
     if (install.status !== 0) {
       console.error(`tfjs ${version}: npm install failed`);
       return {passed: 0, failed: 1};

@@ -162,11 +162,8 @@ def define_layer_norm(keras):
                 "beta_constraint": keras.constraints.serialize(self.beta_constraint),
                 "gamma_constraint": keras.constraints.serialize(self.gamma_constraint),
                 "in_channels": self.in_channels,
+                "feature_axes": self.feature_axes,
             }
-            # Written only when set: TF.js builds without featureAxes reject
-            # unknown keys.
-            if self.feature_axes is not None:
-                config["feature_axes"] = self.feature_axes
             return {**super().get_config(), **config}
 
     LayerNorm.__module__ = "tfjs_layernorm"

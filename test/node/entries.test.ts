@@ -24,7 +24,7 @@ describe('entries', () => {
       console.log(JSON.stringify({hadGpu, started, backend: tf.getBackend(), warnings: warnings.join('\\n')}));`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script],
                         {cwd: path.resolve(__dirname, '../..'), encoding: 'utf8'});
-    expect(r.status).toBe(0);
+    if (r.status !== 0) throw new Error(`the child process failed (${r.status}):\n${r.stderr}`);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out).toMatchObject({hadGpu: false, started: false, backend: 'cpu'});
     expect(out.warnings).toMatch(/WebGPU is not available here \(navigator\.gpu was undefined/);
