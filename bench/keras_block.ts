@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import {kerasCompatible, nodeFileSystem, useFusedLayerNormalization} from '../src';
 import {measure} from './common';
 
-const MODEL = path.resolve(__dirname, '../../models/keras/keras3_transformer_builtin/model.json');
+const MODEL = path.resolve(__dirname, '../models/keras/keras3_transformer_builtin/model.json');
 const BATCHES = [64, 1024];
 const BUDGET_MS = 2000;
 
