@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {FORCE_COMPOSITE_FLAG, layerNorm} from '../src';
+import {FORCE_COMPOSITE_FLAG, KernelImplementation, layerNorm} from '../src';
 
 import {BENCH_SHAPES, FORWARD_BACKWARD_BYTES_PER_ELEMENT, FORWARD_BYTES_PER_ELEMENT, gbPerSecond, MAX_RUNS,
         MIN_RUNS, progress, recordRows, shapeResultRows} from './results';
@@ -172,6 +172,45 @@ export function formatReport(label: string, results: ShapeResult[]): string {
           composite} ${gbPerSecond(r.shape, bpe, t.ours.medianMs).toFixed(2)} | ${mib(t.ours.peakBytes)} / ${
           mib(t.builtin.peakBytes)} |`);
     }
+  }
+  return lines.join('\n');
+}
+
+/** Forward and forward+backward timings of the op, JS loops vs SIMD kernels. */
+export async function compareImplementations(
+    backend: string, choose: (choice: KernelImplementation) => void,
+    shapes: number[][]): Promise<string> {
+  const lines = [
+    `### ${backend} backend: WebAssembly SIMD kernels vs JS loops`,
+    '',
+    '| shape | pass | JS loops ms | SIMD ms | SIMD speed-up |',
+    '|---|---|---:|---:|---:|',
+  ];
+  for (const shape of shapes) {
+    const channels = shape[shape.length - 1];
+    const x = tf.randomNormal(shape, 0.5, 2, 'float32', 1);
+    const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
+    const gamma = tf.randomNormal([channels], 1, 0.1, 'float32', 3);
+    const beta = tf.randomNormal([channels], 0, 0.1, 'float32', 4);
+    const forward = () => [layerNorm(x, gamma, beta)];
+    const forwardBackward = () => {
+      const {value, grads} = tf.engine().gradients(
+          () => layerNorm(x, gamma, beta), [x, gamma, beta], dy);
+      return [value, ...grads];
+    };
+    const timings: Record<string, Timing[]> = {forward: [], 'fwd+bwd': []};
+    for (const implementation of ['js', 'simd'] as KernelImplementation[]) {
+      progress(`${backend} [${shape}] ${implementation} kernels, forward and fwd+bwd`);
+      choose(implementation);
+      timings.forward.push(await measure(forward, {}));
+      timings['fwd+bwd'].push(await measure(forwardBackward, {}));
+    }
+    choose('simd');
+    for (const [pass, [js, simd]] of Object.entries(timings)) {
+      lines.push(`| [${shape}] | ${pass} | ${js.medianMs.toFixed(3)} | ${
+          simd.medianMs.toFixed(3)} | ${(js.medianMs / simd.medianMs).toFixed(1)}x |`);
+    }
+    tf.dispose([x, dy, gamma, beta]);
   }
   return lines.join('\n');
 }

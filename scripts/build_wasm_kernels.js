@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Compiles src/backends/wasm/layer_norm_kernels.wat with wabt (npm `wabt`,
- * a devDependency) into src/backends/wasm/layer_norm_kernels_wasm.ts, which
+ * Compiles src/backends/shared/layer_norm_kernels.wat with wabt (npm `wabt`,
+ * a devDependency) into src/backends/shared/layer_norm_kernels_wasm.ts, which
  * holds the two binaries as base64 so that they load the same way in Node
  * and in browsers (no file to fetch, no bundler plugin):
  *   - the plain one, importing an ordinary memory (single-threaded backend)
@@ -15,8 +15,8 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const SOURCE = path.join(root, 'src/backends/wasm/layer_norm_kernels.wat');
-const OUTPUT = path.join(root, 'src/backends/wasm/layer_norm_kernels_wasm.ts');
+const SOURCE = path.join(root, 'src/backends/shared/layer_norm_kernels.wat');
+const OUTPUT = path.join(root, 'src/backends/shared/layer_norm_kernels_wasm.ts');
 
 /** The import line the shared variant rewrites. */
 const MEMORY_IMPORT = '(import "env" "memory" (memory 1))';

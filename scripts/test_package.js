@@ -124,14 +124,14 @@ run().catch(e => { console.error(e); process.exit(1); });
   const typeCheck = `
 import * as tf from '@tensorflow/tfjs';
 import {LayerNorm, layerNorm, layerNormLayer, layerNormWithStats} from '${NAME}';
-import {wasmKernelsInUse, WasmKernelImplementation} from '${NAME}/wasm';
+import {wasmKernelsInUse, KernelImplementation} from '${NAME}/wasm';
 import {registerWebGPUKernels} from '${NAME}/webgpu';
 
 const x: tf.Tensor2D = tf.ones([2, 4]);
 const y: tf.Tensor2D = layerNorm(x, null, null, {axis: -1});
 const s: tf.Tensor3D = layerNormWithStats(tf.ones([2, 3, 4]) as tf.Tensor3D).mean;
 const fromArray: tf.Tensor = layerNorm([[1, 2], [3, 4]]);
-const inUse: WasmKernelImplementation = wasmKernelsInUse(tf.backend());
+const inUse: KernelImplementation = wasmKernelsInUse(tf.backend());
 const layer: LayerNorm = layerNormLayer({axis: 1, epsilon: 1e-5});
 registerWebGPUKernels();
 export {y, s, fromArray, inUse, layer};

@@ -19,6 +19,8 @@ export {LayerNormAttrs, LayerNormGradAttrs, LayerNormGradKernel, LayerNormKernel
 export {AxisArg, normalizeAxes} from './layer_norm_util';
 export {DEFAULT_EPSILON, layerNorm, LayerNormOptions, LayerNormWithStats, layerNormWithStats} from './ops/layer_norm';
 export {FORCE_COMPOSITE_FLAG} from './ops/layer_norm_composite';
+export {cpuKernelsInUse, setCpuKernelImplementation} from './backends/cpu/simd_arena';
+export {KernelImplementation} from './backends/shared/simd_module';
 export {setTensorflowKernelRoute, TensorflowKernelRoute, tensorflowKernelRoute} from './backends/tensorflow/layer_norm';
 export {kerasCompatible, normalizeKerasTopology} from './io/keras_format';
 export {nodeFileSystem, registerFileRouter} from './io/node_file_system';

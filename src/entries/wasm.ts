@@ -9,4 +9,5 @@ registerGradients();
 registerWasmKernels();
 
 export {registerWasmKernels, wasmKernelConfigs} from '../backends/wasm/register_all_kernels';
-export {setWasmKernelImplementation, WasmKernelImplementation, wasmKernelsInUse} from '../backends/wasm/simd_kernels';
+export {KernelImplementation} from '../backends/shared/simd_module';
+export {setWasmKernelImplementation, wasmKernelsInUse} from '../backends/wasm/simd_kernels';

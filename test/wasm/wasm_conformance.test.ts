@@ -11,8 +11,9 @@ import * as path from 'path';
 
 import * as lib from '../../src';
 import {emscriptenHeap} from '../../src/backends/wasm/heap';
-import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from '../../src/backends/wasm/layer_norm_kernels_wasm';
-import {setWasmKernelImplementation, simdKernels, SimdKernels, WasmKernelImplementation} from '../../src/backends/wasm/simd_kernels';
+import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from '../../src/backends/shared/layer_norm_kernels_wasm';
+import {KernelImplementation, SimdKernels} from '../../src/backends/shared/simd_module';
+import {setWasmKernelImplementation, simdKernels} from '../../src/backends/wasm/simd_kernels';
 import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
@@ -32,7 +33,7 @@ test('our kernels are registered for wasm and the SIMD kernels run on this engin
   tf.dispose([profile.result as tf.Tensor, x]);
 });
 
-describe.each(['simd', 'js'] as WasmKernelImplementation[])('wasm kernels, %s', implementation => {
+describe.each(['simd', 'js'] as KernelImplementation[])('wasm kernels, %s', implementation => {
   beforeAll(() => setWasmKernelImplementation(implementation));
   afterAll(() => setWasmKernelImplementation('simd'));
 

@@ -1,38 +1,18 @@
 /**
- * The WebAssembly SIMD kernels (layer_norm_kernels.wat), instantiated once
- * per wasm backend on that backend's memory. Where they cannot run (no SIMD,
- * memory not found) the kernels use the JS loops over the same heap.
+ * The SIMD kernels bound to each wasm backend's heap. Where they cannot run
+ * (no SIMD, memory not found) the kernels use the JS loops over the same heap.
  */
 import type {KernelBackend} from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
+import {checkImplementation, instantiateSimdKernels, KernelImplementation, SimdKernels} from '../shared/simd_module';
 import {EmscriptenHeap, emscriptenHeap} from './heap';
-import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from './layer_norm_kernels_wasm';
 
-/** The exports of layer_norm_kernels.wat; every address is a heap byte address. */
-export interface SimdKernels {
-  forwardGroups(
-      x: number, gamma: number, beta: number, y: number, mean: number,
-      invStd: number, groupCount: number, groupLength: number, epsilon: number): void;
-  backwardGroups(
-      dy: number, x: number, invStd: number, gamma: number, dMean: number,
-      dInvStd: number, dx: number, dGamma: number, dBeta: number,
-      dGammaSum: number, dBetaSum: number, groupCount: number, groupLength: number): void;
-}
+let implementation: KernelImplementation = 'simd';
 
-/** 'simd': the SIMD kernels where they can run; 'js': always the JS loops. */
-export type WasmKernelImplementation = 'simd'|'js';
-
-let implementation: WasmKernelImplementation = 'simd';
-
-/** Chooses the implementation (for tests and benchmarks; default 'simd'). */
-export function setWasmKernelImplementation(choice: WasmKernelImplementation):
-    void {
-  if (choice !== 'simd' && choice !== 'js') {
-    throw new Error(`setWasmKernelImplementation: expected 'simd' or 'js'; got ${
-        String(choice)}`);
-  }
-  implementation = choice;
+/** Chooses the wasm backend's implementation (for tests and benchmarks; default 'simd'). */
+export function setWasmKernelImplementation(choice: KernelImplementation): void {
+  implementation = checkImplementation('setWasmKernelImplementation', choice);
 }
 
 /** Instances per Emscripten module; null where the SIMD kernels cannot run. */
@@ -46,7 +26,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels|null {
   const heap = emscriptenHeap(backend);
   let kernels = instances.get(heap);
   if (kernels === undefined) {
-    kernels = instantiate(heap);
+    kernels = instantiateSimdKernels(heap.wasmMemory ?? heap.asm?.memory);
     instances.set(heap, kernels);
   }
   return kernels;
@@ -56,7 +36,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels|null {
  * Which implementation the kernels use on this backend: 'simd' unless the
  * SIMD kernels cannot run there (or 'js' was chosen). For diagnostics.
  */
-export function wasmKernelsInUse(backend: KernelBackend): WasmKernelImplementation {
+export function wasmKernelsInUse(backend: KernelBackend): KernelImplementation {
   const b = backend as Partial<BackendWasm>|null;
   if (b == null || typeof b.wasm !== 'object' || !(b.dataIdMap instanceof Object)) {
     throw new Error(
@@ -64,31 +44,4 @@ export function wasmKernelsInUse(backend: KernelBackend): WasmKernelImplementati
         `'wasm' is active); got ${b == null ? String(b) : b.constructor?.name}`);
   }
   return simdKernels(b as BackendWasm) != null ? 'simd' : 'js';
-}
-
-function instantiate(heap: EmscriptenHeap): SimdKernels|null {
-  const memory = heap.wasmMemory ?? heap.asm?.memory;
-  if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) {
-    return null;
-  }
-  const shared = typeof SharedArrayBuffer !== 'undefined' &&
-      memory.buffer instanceof SharedArrayBuffer;
-  const bytes =
-      decodeBase64(shared ? KERNELS_SHARED_MEMORY_WASM_BASE64 : KERNELS_WASM_BASE64);
-  if (!WebAssembly.validate(bytes)) {
-    return null;  // no WebAssembly SIMD in this engine
-  }
-  // Synchronous: browsers allow it on the main thread under 4 KiB (this is ~2.3 KiB).
-  const module = new WebAssembly.Module(bytes);
-  const instance = new WebAssembly.Instance(module, {env: {memory}});
-  return instance.exports as unknown as SimdKernels;
-}
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
-  for (let i = 0; i < binary.length; i++) {
-    bytes[i] = binary.charCodeAt(i);
-  }
-  return bytes;
 }

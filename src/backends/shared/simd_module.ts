@@ -1,0 +1,70 @@
+/**
+ * The WebAssembly SIMD kernels (layer_norm_kernels.wat), compiled once and
+ * instantiated on a given memory: the wasm backend's heap, or the cpu
+ * backend's own memory.
+ */
+import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from './layer_norm_kernels_wasm';
+
+/** The exports of layer_norm_kernels.wat; every address is a byte address in its memory. */
+export interface SimdKernels {
+  forwardGroups(
+      x: number, gamma: number, beta: number, y: number, mean: number,
+      invStd: number, groupCount: number, groupLength: number, epsilon: number): void;
+  backwardGroups(
+      dy: number, x: number, invStd: number, gamma: number, dMean: number,
+      dInvStd: number, dx: number, dGamma: number, dBeta: number,
+      dGammaSum: number, dBetaSum: number, groupCount: number, groupLength: number): void;
+}
+
+/** 'simd': the SIMD kernels where they can run; 'js': always the JS loops. */
+export type KernelImplementation = 'simd'|'js';
+
+export function checkImplementation(caller: string, choice: unknown): KernelImplementation {
+  if (choice !== 'simd' && choice !== 'js') {
+    throw new Error(`${caller}: expected 'simd' or 'js'; got ${String(choice)}`);
+  }
+  return choice;
+}
+
+/** Compiled modules by memory kind; null where this engine has no WebAssembly SIMD. */
+const modules = new Map<boolean, WebAssembly.Module|null>();
+
+function compiled(sharedMemory: boolean): WebAssembly.Module|null {
+  let module = modules.get(sharedMemory);
+  if (module === undefined) {
+    const bytes = decodeBase64(
+        sharedMemory ? KERNELS_SHARED_MEMORY_WASM_BASE64 : KERNELS_WASM_BASE64);
+    // Synchronous compile: browsers allow it on the main thread under 4 KiB.
+    module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    modules.set(sharedMemory, module);
+  }
+  return module;
+}
+
+/** The kernels on `memory`, or null where they cannot run. */
+export function instantiateSimdKernels(memory: unknown): SimdKernels|null {
+  if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) {
+    return null;
+  }
+  const shared = typeof SharedArrayBuffer !== 'undefined' &&
+      memory.buffer instanceof SharedArrayBuffer;
+  const module = compiled(shared);
+  if (module == null) {
+    return null;
+  }
+  return new WebAssembly.Instance(module, {env: {memory}}).exports as unknown as SimdKernels;
+}
+
+/** Whether this engine runs the SIMD kernels at all. */
+export function simdAvailable(): boolean {
+  return typeof WebAssembly === 'object' && compiled(false) != null;
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+  for (let i = 0; i < binary.length; i++) {
+    bytes[i] = binary.charCodeAt(i);
+  }
+  return bytes;
+}
