@@ -18,7 +18,12 @@ export type DataKind =
      * the f16 maximum 65504, so a kernel that stores any of them in a
      * half-float texture overflows
      */
-    'wideIntegers';
+    'wideIntegers'|
+    /**
+     * N(0, 1) with each group's first element at +30: a shift by the first
+     * element sits far from the mean (one-pass float32 sums would cancel)
+     */
+    'firstOutliers';
 
 export interface ConformanceCase {
   name: string;
@@ -66,6 +71,9 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   c('large mean rows, length 768', [4, 768], -1, {data: 'largeMean'}),
   c('large mean rows, NCHW axis 1', [2, 8, 3, 3], 1, {data: 'largeMean'}),
   c('large mean rows, length 7', [3, 7], -1, {data: 'largeMean', statsGrad: true}),
+  c('first element an outlier, length 768', [4, 768], -1, {data: 'firstOutliers'}),
+  c('first element an outlier, length 19', [3, 19], -1, {data: 'firstOutliers', statsGrad: true}),
+  c('first element an outlier, NCHW axis 1', [2, 8, 3, 3], 1, {data: 'firstOutliers'}),
   c('constant rows, length 7', [4, 7], -1, {data: 'constantRows'}),
   c('constant rows, NCHW axis 1', [2, 4, 3, 3], 1, {data: 'constantRows'}),
   c('NaN and Infinity stay in their rows', [4, 8], -1, {data: 'nonFinite'}),

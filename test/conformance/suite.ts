@@ -65,6 +65,17 @@ export function caseData(c: ConformanceCase): CaseData {
     case 'wideIntegers':
       x = normalData(size, 14, 400, 1000).map(v => Math.min(2048, Math.max(-2048, Math.round(v))));
       break;
+    case 'firstOutliers': {
+      x = normalData(size, 15);
+      const seen = new Set<number>();
+      group.forEach((g, i) => {
+        if (!seen.has(g)) {
+          seen.add(g);
+          x[i] += 30;
+        }
+      });
+      break;
+    }
     default:
       throw new Error(`unknown data kind ${c.data}`);
   }

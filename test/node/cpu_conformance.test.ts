@@ -10,6 +10,7 @@ import {KernelImplementation} from '../../src/backends/shared/simd_module';
 import {CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
+import {extremeRowChecks} from '../shared/hostile_inputs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -47,6 +48,12 @@ describe.each(['simd', 'js'] as KernelImplementation[])('cpu kernels, %s', imple
       expect(report.checks).toBeGreaterThanOrEqual(6);
     });
   });
+});
+
+describe('extreme rows on the JS loops (the SIMD kernels: composite_conformance.test.ts)', () => {
+  beforeAll(() => lib.setCpuKernelImplementation('js'));
+  afterAll(() => lib.setCpuKernelImplementation('simd'));
+  extremeRowChecks(['kernels']);
 });
 
 describe('SIMD memory of the cpu backend', () => {

@@ -7,10 +7,8 @@ import {GroupLayout} from '../../layout';
 import {checkBackwardKernel} from '../shared/kernel_inputs';
 import {backwardGroups, GradArrays} from '../shared/layer_norm_grad_impl';
 import {readFloat32, values} from './layer_norm';
-import {simdRegions} from './simd_arena';
-
-/** Float32 slots per float64 value in the SIMD scratch. */
-const FLOAT64_SLOTS = 2;
+import {PARAM_SUMS_BYTES_PER_COLUMN} from '../shared/simd_module';
+import {chunkRows, FLOAT32_BYTES, simdRegions} from './simd_arena';
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
@@ -31,31 +29,38 @@ export function layerNormGrad(args: {
 
 function backwardSimd(
     layout: GroupLayout, inputs: LayerNormGradInputs, backend: MathBackendCPU): Float32Array[]|null {
-  const {groupCount, groupLength, paramSize} = layout;
-  const size = groupCount * groupLength;
-  const sums = groupLength * FLOAT64_SLOTS;
+  const {groupCount, groupLength: n} = layout;
+  const rowsPerChunk = chunkRows(n);
   const simd = layout.contiguous && layout.paramsPerColumn ?
       simdRegions([
-        size, size, groupCount, paramSize, groupCount, groupCount, size, paramSize, paramSize,
-        sums, sums,
+        rowsPerChunk * n, rowsPerChunk * n, rowsPerChunk, n, rowsPerChunk, rowsPerChunk,
+        n * PARAM_SUMS_BYTES_PER_COLUMN / FLOAT32_BYTES,
       ]) :
       null;
   if (simd == null) {
     return null;
   }
-  const {kernels, heap, starts} = simd;
-  const [dyAt, xAt, invStdAt, gammaAt, dMeanAt, dInvStdAt, dxAt, dGammaAt, dBetaAt] = starts;
-  const {dy, x, invStd, gamma, dMean, dInvStd} = inputs;
-  [dy, x, invStd, gamma, dMean, dInvStd].forEach(
-      (t, i) => heap.set(values(backend, t), starts[i]));
-  kernels.backwardGroups(
-      4 * dyAt, 4 * xAt, 4 * invStdAt, 4 * gammaAt, 4 * dMeanAt, 4 * dInvStdAt, 4 * dxAt,
-      4 * dGammaAt, 4 * dBetaAt, 4 * starts[9], 4 * starts[10], groupCount, groupLength);
-  return [
-    heap.slice(dxAt, dxAt + size),
-    heap.slice(dGammaAt, dGammaAt + paramSize),
-    heap.slice(dBetaAt, dBetaAt + paramSize),
-  ];
+  const {kernels, heap, starts: [dyAt, xAt, invStdAt, gammaAt, dMeanAt, dInvStdAt, sumsAt]} = simd;
+  const [dy, x, invStd, dMean, dInvStd] =
+      [inputs.dy, inputs.x, inputs.invStd, inputs.dMean, inputs.dInvStd].map(t => values(backend, t));
+  heap.set(values(backend, inputs.gamma), gammaAt);
+  const sums = new Float64Array(heap.buffer, sumsAt * FLOAT32_BYTES, 2 * n);
+  sums.fill(0);
+  const dx = new Float32Array(groupCount * n);
+  for (let row = 0; row < groupCount; row += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, groupCount - row);
+    heap.set(dy.subarray(row * n, (row + rows) * n), dyAt);
+    heap.set(x.subarray(row * n, (row + rows) * n), xAt);
+    heap.set(invStd.subarray(row, row + rows), invStdAt);
+    heap.set(dMean.subarray(row, row + rows), dMeanAt);
+    heap.set(dInvStd.subarray(row, row + rows), dInvStdAt);
+    // dx overwrites dy: each dx element depends only on its own dy, x and gamma.
+    kernels.backwardGroups(
+        4 * dyAt, 4 * xAt, 4 * invStdAt, 4 * gammaAt, 4 * dMeanAt, 4 * dInvStdAt, 4 * dyAt,
+        4 * sumsAt, rows, n);
+    dx.set(heap.subarray(dyAt, dyAt + rows * n), row * n);
+  }
+  return [dx, Float32Array.from(sums.subarray(0, n)), Float32Array.from(sums.subarray(n))];
 }
 
 function backwardJs(

@@ -8,7 +8,7 @@
 import {checkImplementation, instantiateSimdKernels, KernelImplementation, SimdKernels, simdAvailable} from '../shared/simd_module';
 
 const PAGE_BYTES = 65536;
-const FLOAT32_BYTES = 4;
+export const FLOAT32_BYTES = 4;
 /** Regions start on 16-byte boundaries (whole v128 lanes). */
 const ALIGN_FLOATS = 4;
 const RETAINED_BYTES = 64 * 1024 * 1024;

@@ -10,11 +10,19 @@ export interface SimdKernels {
   forwardGroups(
       x: number, gamma: number, beta: number, y: number, mean: number,
       invStd: number, groupCount: number, groupLength: number, epsilon: number): void;
+  /** Adds dGamma's and dBeta's float64 sums into `paramSums` (see PARAM_SUMS_BYTES_PER_COLUMN). */
   backwardGroups(
       dy: number, x: number, invStd: number, gamma: number, dMean: number,
-      dInvStd: number, dx: number, dGamma: number, dBeta: number,
-      dGammaSum: number, dBetaSum: number, groupCount: number, groupLength: number): void;
+      dInvStd: number, dx: number, paramSums: number, groupCount: number,
+      groupLength: number): void;
 }
+
+/**
+ * backwardGroups' `paramSums` per column: float64 sums of dGamma and dBeta
+ * (zeroed by the caller, rounded by it after the last call), then two float32
+ * of the kernel's scratch.
+ */
+export const PARAM_SUMS_BYTES_PER_COLUMN = 2 * 8 + 2 * 4;
 
 /** 'simd': the SIMD kernels where they can run; 'js': always the JS loops. */
 export type KernelImplementation = 'simd'|'js';
@@ -34,7 +42,7 @@ function compiled(sharedMemory: boolean): WebAssembly.Module|null {
   if (module === undefined) {
     const bytes = decodeBase64(
         sharedMemory ? KERNELS_SHARED_MEMORY_WASM_BASE64 : KERNELS_WASM_BASE64);
-    // Synchronous compile: browsers allow it on the main thread under 4 KiB.
+    // Synchronous compile: browsers allow it on the main thread under 4 KiB (this is ~2.5 KiB).
     module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     modules.set(sharedMemory, module);
   }

@@ -19,7 +19,6 @@ export function emscriptenHeap(backend: BackendWasm): EmscriptenHeap {
 }
 
 const FLOAT32_BYTES = 4;
-export const FLOAT64_BYTES = 8;
 
 /**
  * The heap of one kernel call. Make views after the last allocation: growing
@@ -48,7 +47,7 @@ export class KernelHeap {
     return copy;
   }
 
-  /** Scratch space, freed by `free()`; 8-byte aligned. */
+  /** Scratch space, freed by `free()`; 8-byte aligned (malloc's alignment). */
   allocate(bytes: number): number {
     // `>>> 0`: malloc returns a signed address, negative above 2 GiB.
     const address = this.module._malloc(bytes) >>> 0;
@@ -61,6 +60,10 @@ export class KernelHeap {
 
   float32View(address: number, length: number): Float32Array {
     return new Float32Array(this.module.HEAPU8.buffer, address, length);
+  }
+
+  float64View(address: number, length: number): Float64Array {
+    return new Float64Array(this.module.HEAPU8.buffer, address, length);
   }
 
   private view(dtype: DataType, address: number, length: number):

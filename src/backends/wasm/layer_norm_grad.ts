@@ -8,7 +8,8 @@ import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
 import {checkBackwardKernel} from '../shared/kernel_inputs';
 import {backwardGroups, GradArrays} from '../shared/layer_norm_grad_impl';
-import {FLOAT64_BYTES, runOnHeap} from './heap';
+import {PARAM_SUMS_BYTES_PER_COLUMN} from '../shared/simd_module';
+import {runOnHeap} from './heap';
 import {simdKernels} from './simd_kernels';
 
 export function layerNormGrad(args: {
@@ -35,11 +36,14 @@ export function layerNormGrad(args: {
     const [dxAt, dGammaAt, dBetaAt] = outputs.map(t => heap.address(t));
     const kernels = simdKernels(backend);
     if (kernels != null && layout.contiguous && layout.paramsPerColumn) {
-      const dGammaSumAt = heap.allocate(groupLength * FLOAT64_BYTES);
-      const dBetaSumAt = heap.allocate(groupLength * FLOAT64_BYTES);
+      const paramSumsAt = heap.allocate(groupLength * PARAM_SUMS_BYTES_PER_COLUMN);
+      const sums = heap.float64View(paramSumsAt, 2 * groupLength);
+      sums.fill(0);
       kernels.backwardGroups(
-          dyAt, xAt, invStdAt, gammaAt, dMeanAt, dInvStdAt, dxAt, dGammaAt,
-          dBetaAt, dGammaSumAt, dBetaSumAt, groupCount, groupLength);
+          dyAt, xAt, invStdAt, gammaAt, dMeanAt, dInvStdAt, dxAt, paramSumsAt, groupCount,
+          groupLength);
+      heap.float32View(dGammaAt, groupLength).set(sums.subarray(0, groupLength));
+      heap.float32View(dBetaAt, groupLength).set(sums.subarray(groupLength));
       return;
     }
     const size = groupCount * groupLength;
