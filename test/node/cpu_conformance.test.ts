@@ -10,7 +10,7 @@ import {KernelImplementation} from '../../src/backends/shared/simd_module';
 import {CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
-import {extremeRowChecks} from '../shared/hostile_inputs';
+import {extremeRowChecks, shiftFallbackChecks} from '../shared/hostile_inputs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -54,6 +54,10 @@ describe('extreme rows on the JS loops (the SIMD kernels: composite_conformance.
   beforeAll(() => lib.setCpuKernelImplementation('js'));
   afterAll(() => lib.setCpuKernelImplementation('simd'));
   extremeRowChecks(['kernels']);
+});
+
+describe('shifted sums', () => {
+  shiftFallbackChecks();
 });
 
 describe('SIMD memory of the cpu backend', () => {

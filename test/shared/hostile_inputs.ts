@@ -92,6 +92,27 @@ export function extremeRowChecks(paths: Array<'kernels'|'composite'>): void {
       });
 }
 
+/**
+ * Rows whose first element sits far from the mean: a kernel that shifts by
+ * the first element and sums in float32 loses digits to cancellation unless
+ * it recomputes those rows (the SIMD kernels do, in float64).
+ */
+export function shiftFallbackChecks(): void {
+  test.each([[4, 768], [3, 37]])('rows [%i, %i] with an outlier first keep float32 accuracy', (rows, n) => {
+    const values = normalData(rows * n, 41);
+    for (let r = 0; r < rows; r++) {
+      values[r * n] += 30;
+    }
+    const want = refForward(values, [rows, n], -1, null, null, 1e-5);
+    const x = tf.tensor2d(values, [rows, n]);
+    const {y, mean, invStd} = lib.layerNormWithStats(x);
+    expect(compare(y.dataSync(), want.y, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
+    expect(compare(mean.dataSync(), want.mean, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
+    expect(compare(invStd.dataSync(), want.invStd, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
+    tf.dispose([x, y, mean, invStd]);
+  });
+}
+
 /** Kernels called through runKernel check shapes, dtypes and attrs. */
 export function directKernelChecks(): void {
   const x = () => tf.ones([2, 3, 4]);

@@ -18,7 +18,7 @@ import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../confor
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
-import {compositeRankChecks, directKernelChecks, extremeRowChecks} from '../shared/hostile_inputs';
+import {compositeRankChecks, directKernelChecks, extremeRowChecks, shiftFallbackChecks} from '../shared/hostile_inputs';
 
 const backend = () => tf.backend() as BackendWasm;
 
@@ -156,4 +156,5 @@ describe('hostile inputs (issue regressions)', () => {
     extremeRowChecks(['kernels']);
   });
   directKernelChecks();
+  shiftFallbackChecks();
 });
