@@ -10,7 +10,7 @@ import {KernelImplementation} from '../../src/backends/shared/simd_module';
 import {CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
-import {extremeRowChecks, shiftFallbackChecks} from '../shared/hostile_inputs';
+import {extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks} from '../shared/hostile_inputs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -72,6 +72,8 @@ describe('SIMD memory of the cpu backend', () => {
     });
     tf.dispose([small, large, ...results]);
   });
+
+  int32KernelInputCheck(1e-6);
 
   test('int32 inputs are converted on the way in', () => {
     const values = normalData(48, 7).map(v => Math.round(v * 100));

@@ -113,6 +113,21 @@ export function shiftFallbackChecks(): void {
   });
 }
 
+/** An int32 x given to the forward kernel directly is computed as float32. */
+export function int32KernelInputCheck(tolerance: number): void {
+  test('int32 x through runKernel directly is computed as float32', () => {
+    const values = [1, 2, 3, 4, 6, 9];
+    const x = tf.tensor(values, [2, 3], 'int32');
+    const gamma = tf.ones([3]), beta = tf.zeros([3]);
+    const [y, mean, invStd] = tf.engine().runKernel(
+        lib.LayerNormKernel, {x, gamma, beta}, {axis: [1], epsilon: 1e-5}) as tf.Tensor[];
+    const want = refForward(values, [2, 3], -1, null, null, 1e-5);
+    expect(compare(y.dataSync(), want.y, tolerance, tolerance).ratio).toBeLessThan(1);
+    expect(compare(mean.dataSync(), want.mean, tolerance, tolerance).ratio).toBeLessThan(1);
+    tf.dispose([x, gamma, beta, y, mean, invStd]);
+  });
+}
+
 /** Kernels called through runKernel check shapes, dtypes and attrs. */
 export function directKernelChecks(): void {
   const x = () => tf.ones([2, 3, 4]);

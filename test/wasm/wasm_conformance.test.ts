@@ -18,7 +18,7 @@ import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../confor
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
-import {compositeRankChecks, directKernelChecks, extremeRowChecks, shiftFallbackChecks} from '../shared/hostile_inputs';
+import {compositeRankChecks, directKernelChecks, extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks} from '../shared/hostile_inputs';
 
 const backend = () => tf.backend() as BackendWasm;
 
@@ -72,17 +72,7 @@ describe.each(['simd', 'js'] as KernelImplementation[])('wasm kernels, %s', impl
     expect([...live]).toEqual([]);
   });
 
-  test('int32 x through runKernel directly is computed as float32', () => {
-    const values = [1, 2, 3, 4, 6, 9];
-    const x = tf.tensor(values, [2, 3], 'int32');
-    const gamma = tf.ones([3]), beta = tf.zeros([3]);
-    const [y, mean, invStd] = tf.engine().runKernel(
-        lib.LayerNormKernel, {x, gamma, beta}, {axis: [1], epsilon: 1e-5}) as tf.Tensor[];
-    const want = refForward(values, [2, 3], -1, null, null, 1e-5);
-    expect(compare(y.dataSync(), want.y, 1e-6, 1e-6).ratio).toBeLessThan(1);
-    expect(compare(mean.dataSync(), want.mean, 1e-6, 1e-6).ratio).toBeLessThan(1);
-    tf.dispose([x, gamma, beta, y, mean, invStd]);
-  });
+  int32KernelInputCheck(1e-6);
 });
 
 describe('composite forced on wasm', () => {

@@ -93,6 +93,40 @@
     (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
         (call $lanes (local.get $sum)) (call $lanes (local.get $squares))))
 
+  ;; The sum of x - $shift over the n float32 at $p: float32 blocks, 16 elements
+  ;; per iteration.
+  (func $blockSum (param $p i32) (param $n i32) (param $shift f32) (result f64)
+    (local $end i32) (local $end16 i32) (local $stop i32) (local $m v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $sum v128)
+    (local.set $m (f32x4.splat (local.get $shift)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end16 (i32.add (local.get $p)
+        (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
+    (block $blocksDone (loop $nextBlock
+      (br_if $blocksDone (i32.ge_u (local.get $p) (local.get $end16)))
+      (local.set $stop (call $blockEnd (local.get $p) (local.get $end16)))
+      (local.set $a0 (v128.const i64x2 0 0))
+      (local.set $a1 (v128.const i64x2 0 0))
+      (local.set $a2 (v128.const i64x2 0 0))
+      (local.set $a3 (v128.const i64x2 0 0))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $stop)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.sub (v128.load (local.get $p)) (local.get $m))))
+        (local.set $a1 (f32x4.add (local.get $a1)
+            (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $m))))
+        (local.set $a2 (f32x4.add (local.get $a2)
+            (f32x4.sub (v128.load offset=32 (local.get $p)) (local.get $m))))
+        (local.set $a3 (f32x4.add (local.get $a3)
+            (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $m))))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (br $next)))
+      (local.set $sum (call $addWide (local.get $sum) (f32x4.add
+          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3)))))
+      (br $nextBlock)))
+    (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
+        (call $lanes (local.get $sum)) (f64.const 0))
+    (drop))
+
   ;; Adds the d and d^2 of the float32 in [$p, $end) to $s1 and $s2, in float64.
   (func $tailSums (param $p i32) (param $end i32) (param $shift f64) (param $s1 f64)
       (param $s2 f64) (result f64 f64)
@@ -162,9 +196,7 @@
   (func $groupMean (param $p i32) (param $n i32) (result f64)
     (local $shift f64) (local $s1 f64)
     (local.set $shift (call $shiftOf (local.get $p) (local.get $n)))
-    (call $blockSums (local.get $p) (local.get $n) (f32.demote_f64 (local.get $shift)))
-    (drop)
-    (local.set $s1)
+    (local.set $s1 (call $blockSum (local.get $p) (local.get $n) (f32.demote_f64 (local.get $shift))))
     (if (f64.ne (f64.sub (local.get $s1) (local.get $s1)) (f64.const 0))
       (then
         (call $wideSums (local.get $p) (local.get $n) (local.get $shift))
@@ -378,12 +410,12 @@
             (f32.load (i32.add (local.get $betaParts) (local.get $j))) (local.get $dyj)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $next)))
-      ;; xhatCoef and constCoef (src/kernel_names.ts), rounded to float32 for pass 2.
-      (local.set $vCoef (f32x4.splat (f32.demote_f64 (f64.div
+      ;; invStd * xhatCoef and constCoef (src/kernel_names.ts), rounded to float32 for pass 2.
+      (local.set $vCoef (f32x4.splat (f32.demote_f64 (f64.mul (local.get $invStd) (f64.div
           (f64.add (f64.mul (local.get $invStd) (local.get $sumGXhat))
                    (f64.mul (f64.mul (f64.promote_f32 (f32.load (local.get $dInvStd)))
                                      (local.get $invStd)) (local.get $invStd)))
-          (local.get $count)))))
+          (local.get $count))))))
       (local.set $vConst (f32x4.splat (f32.demote_f64 (f64.div
           (f64.sub (f64.promote_f32 (f32.load (local.get $dMean)))
                    (f64.mul (local.get $invStd) (local.get $sumG)))
@@ -403,39 +435,39 @@
       (local.set $dInvStd (i32.add (local.get $dInvStd) (i32.const 4)))
       (br $nextGroup))))
 
-  ;; Pass 2 of the backward: dx = scale * dy * gamma - xhat * coef + const,
-  ;; xhat = ((x - hi) - lo) * scale, over $bytes / 4 elements (splatted operands).
+  ;; Pass 2 of the backward: dx = dy * gamma * scale - ((x - hi) - lo) * scaledCoef
+  ;; + const (scaledCoef = scale * xhatCoef), over $bytes / 4 elements.
   (func $gradInput (param $dy i32) (param $x i32) (param $gamma i32) (param $dx i32)
       (param $bytes i32) (param $vHi v128) (param $vLo v128) (param $vScale v128)
-      (param $vCoef v128) (param $vConst v128)
-    (local $j i32) (local $bytes4 i32)
-    (local.set $bytes4 (i32.and (local.get $bytes) (i32.const -16)))
+      (param $vScaledCoef v128) (param $vConst v128)
+    (local $end i32) (local $end4 i32)
+    (local.set $end (i32.add (local.get $x) (local.get $bytes)))
+    (local.set $end4 (i32.add (local.get $x) (i32.and (local.get $bytes) (i32.const -16))))
     (block $done4 (loop $next4
-      (br_if $done4 (i32.ge_u (local.get $j) (local.get $bytes4)))
-      (v128.store (i32.add (local.get $dx) (local.get $j)) (f32x4.add (f32x4.sub
-          (f32x4.mul (f32x4.mul (local.get $vScale) (v128.load (i32.add (local.get $dy) (local.get $j))))
-                     (v128.load (i32.add (local.get $gamma) (local.get $j))))
-          (f32x4.mul (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
-                                                      (local.get $vHi))
-                                           (local.get $vLo))
-                                (local.get $vScale))
-                     (local.get $vCoef)))
+      (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+      (v128.store (local.get $dx) (f32x4.add (f32x4.sub
+          (f32x4.mul (f32x4.mul (v128.load (local.get $dy)) (v128.load (local.get $gamma)))
+                     (local.get $vScale))
+          (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (local.get $x)) (local.get $vHi)) (local.get $vLo))
+                     (local.get $vScaledCoef)))
           (local.get $vConst)))
-      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $gamma (i32.add (local.get $gamma) (i32.const 16)))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
       (br $next4)))
     (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
-      (f32.store (i32.add (local.get $dx) (local.get $j)) (f32x4.extract_lane 0 (f32x4.add (f32x4.sub
-          (f32x4.mul (f32x4.mul (local.get $vScale)
-                                (f32x4.splat (f32.load (i32.add (local.get $dy) (local.get $j)))))
-                     (f32x4.splat (f32.load (i32.add (local.get $gamma) (local.get $j)))))
-          (f32x4.mul (f32x4.mul (f32x4.sub (f32x4.sub
-                                    (f32x4.splat (f32.load (i32.add (local.get $x) (local.get $j))))
-                                    (local.get $vHi))
-                                (local.get $vLo))
-                                (local.get $vScale))
-                     (local.get $vCoef)))
-          (local.get $vConst))))
-      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $dx) (f32.add (f32.sub
+          (f32.mul (f32.mul (f32.load (local.get $dy)) (f32.load (local.get $gamma)))
+                   (f32x4.extract_lane 0 (local.get $vScale)))
+          (f32.mul (f32.sub (f32.sub (f32.load (local.get $x)) (f32x4.extract_lane 0 (local.get $vHi)))
+                            (f32x4.extract_lane 0 (local.get $vLo)))
+                   (f32x4.extract_lane 0 (local.get $vScaledCoef))))
+          (f32x4.extract_lane 0 (local.get $vConst))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $gamma (i32.add (local.get $gamma) (i32.const 4)))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
       (br $next))))
 )
