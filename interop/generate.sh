@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Records test/fixtures/frameworks/<framework>.json from the real frameworks.
 #
-#   interop/generate.sh [--check] [FRAMEWORK...]     (default: all of FRAMEWORKS)
+#   interop/generate.sh [--check|--install] [FRAMEWORK...]     (default: all of FRAMEWORKS)
 #
 # Each framework runs in its own venv, pinned by interop/requirements/<venv>.txt, kept under
 # ${TFJS_LAYERNORM_CACHE:-~/.cache/tfjs-layernorm}/interop-venvs (outside the work tree) and
 # reused while its requirements file is unchanged. --check writes to a temporary folder and
 # compares with the committed fixtures (interop/compare.py): exit 1 on any difference beyond
-# float noise.
+# float noise. --install only creates the missing venvs (npm test starts it early, in the background).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +20,12 @@ CACHE="${TFJS_LAYERNORM_CACHE:-$HOME/.cache/tfjs-layernorm}/interop-venvs"
 PYTHON="${PYTHON:-python3}"
 
 check=0
+install_only=0
 selected=()
 for arg in "$@"; do
   case "$arg" in
     --check) check=1 ;;
+    --install) install_only=1 ;;
     -*) echo "generate.sh: unknown option $arg" >&2; exit 2 ;;
     *) [[ -n "${VENV[$arg]:-}" ]] || { echo "generate.sh: unknown framework $arg (one of ${FRAMEWORKS[*]})" >&2; exit 2; }
        selected+=("$arg") ;;
@@ -66,6 +68,7 @@ for name in "${!wanted[@]}"; do install_venv "$name" & pids+=($!); done
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 [[ $status -eq 0 ]] || exit 1
+[[ $install_only -eq 0 ]] || exit 0
 
 out=$FIXTURES
 if [[ $check -eq 1 ]]; then

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm run keras-models [-- --check]`: regenerates models/keras/ with real
+ * `npm run keras-models [-- --check|--install]`: regenerates models/keras/ with real
  * Keras 3, tf-keras and tensorflowjs_converter (python/make_models.py), or
  * with --check regenerates elsewhere and compares with the committed files.
  * The pinned Python environment (python/requirements-keras*.txt) lives in a
- * cache folder outside the work tree and is rebuilt when the pins change.
+ * cache folder outside the work tree and is rebuilt when the pins change;
+ * --install only builds it (npm test starts that early, in the background).
  */
 const {spawnSync} = require('child_process');
 const crypto = require('crypto');
@@ -43,6 +44,7 @@ function ensureVenv() {
 }
 
 ensureVenv();
+if (process.argv.includes('--install')) process.exit(0);
 const start = Date.now();
 run(python, ['-u', '-B', path.join(root, 'python', 'make_models.py'), ...process.argv.slice(2)]);
 console.log(`keras-models: done in ${((Date.now() - start) / 1000).toFixed(0)} s`);

@@ -15,13 +15,15 @@
  *  5. Runs the browser suites (test/browser/run.js), when present.
  *  6. Re-records the framework fixtures (interop/generate.sh --check) and the
  *     Keras/converter models (scripts/keras_models.js --check) with the real
- *     tools and compares them with the committed ones.
+ *     tools and compares them with the committed ones. Their Python venvs
+ *     install in the background from the start (mostly downloads), so that a
+ *     fresh machine overlaps them with the Node suites.
  *  7. Packs and installs the package and uses every entry point
  *     (scripts/test_package.js); runs the cpu and wasm jest projects on the
  *     oldest TF.js release of the peer range (scripts/test_tfjs_versions.js).
  * Ends with one line `N passed, N failed` over all steps.
  */
-const {spawnSync} = require('child_process');
+const {spawn, spawnSync} = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const {CHROMIUM_BINARY, gpuEnvironment, requireChromium} = require('./environment');
@@ -78,7 +80,21 @@ function countedStep(script) {
   return counts;
 }
 
-function main() {
+/** Starts the Python venv installs of step 6; resolves when both ended. */
+function installVenvsInBackground() {
+  fs.mkdirSync(OUT, {recursive: true});
+  const installs = [['bash', ['interop/generate.sh', '--install']],
+                    [process.execPath, ['scripts/keras_models.js', '--install']]];
+  return Promise.all(installs.map(([command, args], i) => new Promise(resolve => {
+    const log = fs.openSync(path.join(OUT, `venv-install-${i}.log`), 'w');
+    const child = spawn(command, args, {cwd: root, stdio: ['ignore', log, log]});
+    child.on('error', resolve);
+    child.on('close', resolve);
+  })));
+}
+
+async function main() {
+  const venvs = installVenvsInBackground();
   ensureChromium();
   requireChromium();
   if (run(process.execPath, ['scripts/setup_tfjs_node.js']) !== 0) {
@@ -111,7 +127,9 @@ function main() {
     totals.failed += counts.failed + (status !== 0 && counts.failed === 0 ? 1 : 0);
   }
   // Fixtures re-recorded from the real frameworks, Keras and its converter
-  // (pinned venvs cached outside the work tree); one check each.
+  // (pinned venvs cached outside the work tree); one check each. A failed
+  // background install is retried there, in the open.
+  await venvs;
   for (const [command, args] of [['bash', ['interop/generate.sh', '--check']],
                                  [process.execPath, ['scripts/keras_models.js', '--check']]]) {
     run(command, args) === 0 ? totals.passed++ : totals.failed++;
@@ -127,4 +145,7 @@ function main() {
   process.exit(totals.failed === 0 ? 0 : 1);
 }
 
-main();
+main().catch(e => {
+  console.error(e);
+  process.exit(1);
+});
