@@ -20,7 +20,7 @@ export type DataKind =
      */
     'wideIntegers'|
     /**
-     * N(0, 1) with each group's first element at +12: a shift by the first
+     * N(0, 1) with each group's first element at +5: a shift by the first
      * element sits far from the mean (one-pass float32 sums would cancel)
      */
     'firstOutliers';

@@ -71,7 +71,7 @@ export function caseData(c: ConformanceCase): CaseData {
       group.forEach((g, i) => {
         if (!seen.has(g)) {
           seen.add(g);
-          x[i] += 12;
+          x[i] += 5;
         }
       });
       break;
