@@ -1,0 +1,645 @@
+;; LayerNorm kernels for groups that are not contiguous (one gamma entry per
+;; column), on the memory of layer_norm_kernels.wat and with its arithmetic:
+;; float64 statistics of data shifted by the group's first value, y and dx in
+;; float32 with the mean split in hi + lo. Two families:
+;;   runs:  a group is runCount runs of runLength contiguous elements, at the
+;;          byte offsets of the table $runs from its start ($groups: each
+;;          group's start); SIMD along each run.
+;;   lanes: the innermost axis is kept, so `lanes` adjacent groups sit side by
+;;          side in each block ($blocks: each block's start); one f32x4 holds
+;;          four groups, walking the byte offsets of the table $columns.
+;; Offset tables are i32 byte offsets, shared by x, y, dy and dx.
+(module
+  (import "env" "memory" (memory 1))  ;; MEMORY_IMPORT (rewritten for the shared variant)
+
+  ;; --- Contiguous runs of $n float32 ---------------------------------------
+
+  ;; The float64 sums of d and d^2, d = x - $shift.
+  (func $shiftedSums (param $p i32) (param $n i32) (param $shift f64) (result f64 f64)
+    (local $end i32) (local $end4 i32) (local $s1 f64) (local $s2 f64) (local $d f64)
+    (local $v v128) (local $m v128) (local $d0 v128) (local $d1 v128)
+    (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
+    (local.set $m (f64x2.splat (local.get $shift)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $p)
+        (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4 (loop $next4
+      (br_if $done4 (i32.ge_u (local.get $p) (local.get $end4)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $d0 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m)))
+      (local.set $d1 (f64x2.sub (call $promoteHigh (local.get $v)) (local.get $m)))
+      (local.set $a0 (f64x2.add (local.get $a0) (local.get $d0)))
+      (local.set $a1 (f64x2.add (local.get $a1) (local.get $d1)))
+      (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $d0) (local.get $d0))))
+      (local.set $b1 (f64x2.add (local.get $b1) (f64x2.mul (local.get $d1) (local.get $d1))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $next4)))
+    (local.set $a0 (f64x2.add (local.get $a0) (local.get $a1)))
+    (local.set $b0 (f64x2.add (local.get $b0) (local.get $b1)))
+    (local.set $s1 (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
+    (local.set $s2 (f64.add (f64x2.extract_lane 0 (local.get $b0)) (f64x2.extract_lane 1 (local.get $b0))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $shift)))
+      (local.set $s1 (f64.add (local.get $s1) (local.get $d)))
+      (local.set $s2 (f64.add (local.get $s2) (f64.mul (local.get $d) (local.get $d))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $next)))
+    (local.get $s1)
+    (local.get $s2))
+
+  ;; y = (x - hi - lo) * scale * gamma + beta in float32.
+  (func $normalizeRun (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $bytes i32) (param $hi f32) (param $lo f32) (param $scale f32)
+    (local $j i32) (local $bytes4 i32) (local $vHi v128) (local $vLo v128) (local $vScale v128)
+    (local.set $bytes4 (i32.and (local.get $bytes) (i32.const -16)))
+    (local.set $vHi (f32x4.splat (local.get $hi)))
+    (local.set $vLo (f32x4.splat (local.get $lo)))
+    (local.set $vScale (f32x4.splat (local.get $scale)))
+    (block $done4 (loop $next4
+      (br_if $done4 (i32.ge_u (local.get $j) (local.get $bytes4)))
+      (v128.store (i32.add (local.get $y) (local.get $j)) (f32x4.add
+          (f32x4.mul
+              (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
+                                               (local.get $vHi))
+                                    (local.get $vLo))
+                         (local.get $vScale))
+              (v128.load (i32.add (local.get $gamma) (local.get $j))))
+          (v128.load (i32.add (local.get $beta) (local.get $j)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br $next4)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+      (f32.store (i32.add (local.get $y) (local.get $j)) (f32.add
+          (f32.mul
+              (f32.mul (f32.sub (f32.sub (f32.load (i32.add (local.get $x) (local.get $j)))
+                                         (local.get $hi))
+                                (local.get $lo))
+                       (local.get $scale))
+              (f32.load (i32.add (local.get $gamma) (local.get $j))))
+          (f32.load (i32.add (local.get $beta) (local.get $j)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $next))))
+
+  ;; The same in float64, for spreads past 2^100 (x - mean would overflow float32).
+  (func $normalizeRunF64 (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $bytes i32) (param $mean f64) (param $invStd f64)
+    (local $j i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+      (f32.store (i32.add (local.get $y) (local.get $j)) (f32.demote_f64 (f64.add
+          (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                     (local.get $mean))
+                            (local.get $invStd))
+                   (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $beta) (local.get $j)))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $next))))
+
+  ;; Backward pass 1 over a run: adds dy * xhat and dy into the float64
+  ;; $dGammaSum and $dBetaSum; returns the run's sums of g and g * xhat.
+  (func $gradSumsRun (param $dy i32) (param $x i32) (param $gamma i32)
+      (param $dGammaSum i32) (param $dBetaSum i32) (param $n i32) (param $mean f64) (param $invStd f64)
+      (result f64 f64)
+    (local $j i32) (local $k i32) (local $bytes i32) (local $bytes4 i32)
+    (local $sumG f64) (local $sumGXhat f64) (local $xh f64) (local $dyj f64) (local $gj f64)
+    (local $m v128) (local $s v128) (local $vx v128) (local $vdy v128) (local $vg v128)
+    (local $xhLo v128) (local $xhHi v128) (local $dyLo v128) (local $dyHi v128)
+    (local $gLo v128) (local $gHi v128) (local $accG v128) (local $accGX v128)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $bytes4 (i32.and (local.get $bytes) (i32.const -16)))
+    (local.set $m (f64x2.splat (local.get $mean)))
+    (local.set $s (f64x2.splat (local.get $invStd)))
+    ;; $j: byte offset of float32 data, $k of the float64 sums.
+    (block $done4 (loop $next4
+      (br_if $done4 (i32.ge_u (local.get $j) (local.get $bytes4)))
+      (local.set $vx (v128.load (i32.add (local.get $x) (local.get $j))))
+      (local.set $vdy (v128.load (i32.add (local.get $dy) (local.get $j))))
+      (local.set $vg (v128.load (i32.add (local.get $gamma) (local.get $j))))
+      (local.set $xhLo (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $m))
+                                  (local.get $s)))
+      (local.set $xhHi (f64x2.mul (f64x2.sub (call $promoteHigh (local.get $vx))
+          (local.get $m)) (local.get $s)))
+      (local.set $dyLo (f64x2.promote_low_f32x4 (local.get $vdy)))
+      (local.set $dyHi (call $promoteHigh (local.get $vdy)))
+      (local.set $gLo (f64x2.mul (local.get $dyLo) (f64x2.promote_low_f32x4 (local.get $vg))))
+      (local.set $gHi (f64x2.mul (local.get $dyHi) (call $promoteHigh (local.get $vg))))
+      (local.set $accG (f64x2.add (local.get $accG) (f64x2.add (local.get $gLo) (local.get $gHi))))
+      (local.set $accGX (f64x2.add (local.get $accGX)
+          (f64x2.add (f64x2.mul (local.get $gLo) (local.get $xhLo))
+                     (f64x2.mul (local.get $gHi) (local.get $xhHi)))))
+      (v128.store (i32.add (local.get $dGammaSum) (local.get $k))
+          (f64x2.add (v128.load (i32.add (local.get $dGammaSum) (local.get $k)))
+                     (f64x2.mul (local.get $dyLo) (local.get $xhLo))))
+      (v128.store offset=16 (i32.add (local.get $dGammaSum) (local.get $k))
+          (f64x2.add (v128.load offset=16 (i32.add (local.get $dGammaSum) (local.get $k)))
+                     (f64x2.mul (local.get $dyHi) (local.get $xhHi))))
+      (v128.store (i32.add (local.get $dBetaSum) (local.get $k))
+          (f64x2.add (v128.load (i32.add (local.get $dBetaSum) (local.get $k))) (local.get $dyLo)))
+      (v128.store offset=16 (i32.add (local.get $dBetaSum) (local.get $k))
+          (f64x2.add (v128.load offset=16 (i32.add (local.get $dBetaSum) (local.get $k)))
+                     (local.get $dyHi)))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (local.set $k (i32.add (local.get $k) (i32.const 32)))
+      (br $next4)))
+    (local.set $sumG (f64.add (f64x2.extract_lane 0 (local.get $accG))
+                              (f64x2.extract_lane 1 (local.get $accG))))
+    (local.set $sumGXhat (f64.add (f64x2.extract_lane 0 (local.get $accGX))
+                                  (f64x2.extract_lane 1 (local.get $accGX))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+      (local.set $xh (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                       (local.get $mean)) (local.get $invStd)))
+      (local.set $dyj (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $j)))))
+      (local.set $gj (f64.mul (local.get $dyj)
+          (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+      (local.set $sumG (f64.add (local.get $sumG) (local.get $gj)))
+      (local.set $sumGXhat (f64.add (local.get $sumGXhat) (f64.mul (local.get $gj) (local.get $xh))))
+      (f64.store (i32.add (local.get $dGammaSum) (local.get $k))
+          (f64.add (f64.load (i32.add (local.get $dGammaSum) (local.get $k)))
+                   (f64.mul (local.get $dyj) (local.get $xh))))
+      (f64.store (i32.add (local.get $dBetaSum) (local.get $k))
+          (f64.add (f64.load (i32.add (local.get $dBetaSum) (local.get $k))) (local.get $dyj)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (local.set $k (i32.add (local.get $k) (i32.const 8)))
+      (br $next)))
+    (local.get $sumG)
+    (local.get $sumGXhat))
+
+  ;; Backward pass 2 over a run: dx = scale * dy * gamma - (x - hi - lo) * scale * coef + constCoef.
+  (func $dxRun (param $dy i32) (param $x i32) (param $gamma i32) (param $dx i32) (param $bytes i32)
+      (param $hi f32) (param $lo f32) (param $scale f32) (param $coef f32) (param $constCoef f32)
+    (local $j i32) (local $bytes4 i32)
+    (local $vHi v128) (local $vLo v128) (local $vScale v128) (local $vCoef v128) (local $vConstCoef v128)
+    (local.set $bytes4 (i32.and (local.get $bytes) (i32.const -16)))
+    (local.set $vHi (f32x4.splat (local.get $hi)))
+    (local.set $vLo (f32x4.splat (local.get $lo)))
+    (local.set $vScale (f32x4.splat (local.get $scale)))
+    (local.set $vCoef (f32x4.splat (local.get $coef)))
+    (local.set $vConstCoef (f32x4.splat (local.get $constCoef)))
+    (block $done4 (loop $next4
+      (br_if $done4 (i32.ge_u (local.get $j) (local.get $bytes4)))
+      (v128.store (i32.add (local.get $dx) (local.get $j)) (f32x4.add (f32x4.sub
+          (f32x4.mul (f32x4.mul (local.get $vScale) (v128.load (i32.add (local.get $dy) (local.get $j))))
+                     (v128.load (i32.add (local.get $gamma) (local.get $j))))
+          (f32x4.mul (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
+                                                      (local.get $vHi))
+                                           (local.get $vLo))
+                                (local.get $vScale))
+                     (local.get $vCoef)))
+          (local.get $vConstCoef)))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br $next4)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+      (f32.store (i32.add (local.get $dx) (local.get $j)) (f32.add (f32.sub
+          (f32.mul (f32.mul (local.get $scale) (f32.load (i32.add (local.get $dy) (local.get $j))))
+                   (f32.load (i32.add (local.get $gamma) (local.get $j))))
+          (f32.mul (f32.mul (f32.sub (f32.sub (f32.load (i32.add (local.get $x) (local.get $j)))
+                                              (local.get $hi))
+                                     (local.get $lo))
+                            (local.get $scale))
+                   (local.get $coef)))
+          (local.get $constCoef)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $next))))
+
+  ;; Entry $i of an i32 table.
+  (func $entry (param $table i32) (param $i i32) (result i32)
+    (i32.load (i32.add (local.get $table) (i32.shl (local.get $i) (i32.const 2)))))
+
+  ;; --- One group of runs ---------------------------------------------------
+
+  ;; Forward over one group starting at $x (and $y); stores its mean and invStd.
+  (func $forwardGroup (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $meanOut i32) (param $invStdOut i32) (param $runs i32) (param $runCount i32)
+      (param $runLength i32) (param $epsilon f64)
+    (local $r i32) (local $off i32) (local $runBytes i32) (local $param i32) (local $first f64)
+    (local $shift f64) (local $s1 f64) (local $s2 f64) (local $count f64)
+    (local $mean f64) (local $invStd f64) (local $hi f32) (local $lo f32) (local $scale f32)
+    (local.set $runBytes (i32.shl (local.get $runLength) (i32.const 2)))
+    ;; The shift: the group's first value, or 0 when it is not finite.
+    (local.set $first (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.load (local.get $runs))))))
+    (local.set $shift (select (local.get $first) (f64.const 0)
+        (f64.eq (f64.sub (local.get $first) (local.get $first)) (f64.const 0))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
+      (call $shiftedSums
+          (i32.add (local.get $x) (call $entry (local.get $runs) (local.get $r)))
+          (local.get $runLength) (local.get $shift))
+      (local.set $s2 (f64.add (local.get $s2)))
+      (local.set $s1 (f64.add (local.get $s1)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $next)))
+    (local.set $count (f64.mul (f64.convert_i32_u (local.get $runCount))
+                               (f64.convert_i32_u (local.get $runLength))))
+    (local.set $mean (f64.add (local.get $shift) (f64.div (local.get $s1) (local.get $count))))
+    ;; max(., 0): rounding may leave a zero variance a hair below zero.
+    (local.set $invStd (f64.div (f64.const 1) (f64.sqrt (f64.add
+        (f64.max (f64.const 0) (f64.div
+            (f64.sub (local.get $s2) (f64.mul (local.get $s1) (f64.div (local.get $s1) (local.get $count))))
+            (local.get $count)))
+        (local.get $epsilon)))))
+    (local.set $hi (f32.demote_f64 (local.get $mean)))
+    (local.set $lo (f32.demote_f64 (f64.sub (local.get $mean) (f64.promote_f32 (local.get $hi)))))
+    (local.set $scale (f32.demote_f64 (local.get $invStd)))
+    (f32.store (local.get $meanOut) (local.get $hi))
+    (f32.store (local.get $invStdOut) (local.get $scale))
+    (local.set $r (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
+      (local.set $off (call $entry (local.get $runs) (local.get $r)))
+      (local.set $param (i32.mul (local.get $r) (local.get $runBytes)))
+      (if (f64.lt (local.get $invStd) (f64.const 0x1p-100))
+        (then (call $normalizeRunF64
+            (i32.add (local.get $x) (local.get $off)) (i32.add (local.get $gamma) (local.get $param))
+            (i32.add (local.get $beta) (local.get $param)) (i32.add (local.get $y) (local.get $off))
+            (local.get $runBytes) (local.get $mean) (local.get $invStd)))
+        (else (call $normalizeRun
+            (i32.add (local.get $x) (local.get $off)) (i32.add (local.get $gamma) (local.get $param))
+            (i32.add (local.get $beta) (local.get $param)) (i32.add (local.get $y) (local.get $off))
+            (local.get $runBytes) (local.get $hi) (local.get $lo) (local.get $scale))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $next))))
+
+  ;; Backward over one group starting at $x (and $dy, $dx).
+  (func $backwardGroup (param $dy i32) (param $x i32) (param $dx i32) (param $gamma i32)
+      (param $invStd f64) (param $dMean f64) (param $dInvStd f64)
+      (param $dGammaSum i32) (param $dBetaSum i32)
+      (param $runs i32) (param $runCount i32) (param $runLength i32)
+    (local $r i32) (local $off i32) (local $runBytes i32) (local $count f64) (local $mean f64)
+    (local $sumG f64) (local $sumGXhat f64) (local $xhatCoef f64) (local $constCoef f64)
+    (local $hi f32) (local $lo f32)
+    (local.set $runBytes (i32.shl (local.get $runLength) (i32.const 2)))
+    (local.set $count (f64.mul (f64.convert_i32_u (local.get $runCount))
+                               (f64.convert_i32_u (local.get $runLength))))
+    ;; The mean from x in float64 (src/kernel_names.ts).
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
+      (call $shiftedSums
+          (i32.add (local.get $x) (call $entry (local.get $runs) (local.get $r)))
+          (local.get $runLength) (f64.const 0))
+      (drop)
+      (local.set $mean (f64.add (local.get $mean)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $next)))
+    (local.set $mean (f64.div (local.get $mean) (local.get $count)))
+    (local.set $r (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
+      (local.set $off (call $entry (local.get $runs) (local.get $r)))
+      (call $gradSumsRun
+          (i32.add (local.get $dy) (local.get $off)) (i32.add (local.get $x) (local.get $off))
+          (i32.add (local.get $gamma) (i32.mul (local.get $r) (local.get $runBytes)))
+          (i32.add (local.get $dGammaSum) (i32.shl (i32.mul (local.get $r) (local.get $runBytes)) (i32.const 1)))
+          (i32.add (local.get $dBetaSum) (i32.shl (i32.mul (local.get $r) (local.get $runBytes)) (i32.const 1)))
+          (local.get $runLength) (local.get $mean) (local.get $invStd))
+      (local.set $sumGXhat (f64.add (local.get $sumGXhat)))
+      (local.set $sumG (f64.add (local.get $sumG)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $next)))
+    (local.set $xhatCoef (f64.div
+        (f64.add (f64.mul (local.get $invStd) (local.get $sumGXhat))
+                 (f64.mul (f64.mul (local.get $dInvStd) (local.get $invStd)) (local.get $invStd)))
+        (local.get $count)))
+    (local.set $constCoef (f64.div
+        (f64.sub (local.get $dMean) (f64.mul (local.get $invStd) (local.get $sumG)))
+        (local.get $count)))
+    (local.set $hi (f32.demote_f64 (local.get $mean)))
+    (local.set $lo (f32.demote_f64 (f64.sub (local.get $mean) (f64.promote_f32 (local.get $hi)))))
+    (local.set $r (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
+      (local.set $off (call $entry (local.get $runs) (local.get $r)))
+      (call $dxRun
+          (i32.add (local.get $dy) (local.get $off)) (i32.add (local.get $x) (local.get $off))
+          (i32.add (local.get $gamma) (i32.mul (local.get $r) (local.get $runBytes)))
+          (i32.add (local.get $dx) (local.get $off)) (local.get $runBytes)
+          (local.get $hi) (local.get $lo) (f32.demote_f64 (local.get $invStd))
+          (f32.demote_f64 (local.get $xhatCoef)) (f32.demote_f64 (local.get $constCoef)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $next))))
+
+  ;; Rounds the float64 parameter gradients once into the float32 outputs.
+  (func $roundSums (param $dGammaSum i32) (param $dBetaSum i32) (param $dGamma i32)
+      (param $dBeta i32) (param $n i32)
+    (local $j i32) (local $k i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (i32.shl (local.get $n) (i32.const 2))))
+      (f32.store (i32.add (local.get $dGamma) (local.get $j))
+          (f32.demote_f64 (f64.load (i32.add (local.get $dGammaSum) (local.get $k)))))
+      (f32.store (i32.add (local.get $dBeta) (local.get $j))
+          (f32.demote_f64 (f64.load (i32.add (local.get $dBetaSum) (local.get $k)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (local.set $k (i32.add (local.get $k) (i32.const 8)))
+      (br $next))))
+
+  ;; --- Runs ----------------------------------------------------------------
+
+  (func (export "forwardRuns")
+      (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $meanOut i32) (param $invStdOut i32) (param $groupCount i32) (param $groups i32)
+      (param $runs i32) (param $runCount i32) (param $runLength i32) (param $epsilon f64)
+    (local $group i32) (local $off i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $group) (local.get $groupCount)))
+      (local.set $off (call $entry (local.get $groups) (local.get $group)))
+      (call $forwardGroup
+          (i32.add (local.get $x) (local.get $off)) (local.get $gamma) (local.get $beta)
+          (i32.add (local.get $y) (local.get $off))
+          (i32.add (local.get $meanOut) (i32.shl (local.get $group) (i32.const 2)))
+          (i32.add (local.get $invStdOut) (i32.shl (local.get $group) (i32.const 2)))
+          (local.get $runs) (local.get $runCount) (local.get $runLength) (local.get $epsilon))
+      (local.set $group (i32.add (local.get $group) (i32.const 1)))
+      (br $next))))
+
+  ;; $dGammaSum and $dBetaSum: float64 scratch of runCount * runLength elements.
+  (func (export "backwardRuns")
+      (param $dy i32) (param $x i32) (param $invStd i32) (param $gamma i32)
+      (param $dMean i32) (param $dInvStd i32) (param $dx i32) (param $dGamma i32)
+      (param $dBeta i32) (param $dGammaSum i32) (param $dBetaSum i32)
+      (param $groupCount i32) (param $groups i32) (param $runs i32) (param $runCount i32)
+      (param $runLength i32)
+    (local $group i32) (local $off i32) (local $stat i32) (local $n i32)
+    (local.set $n (i32.mul (local.get $runCount) (local.get $runLength)))
+    (memory.fill (local.get $dGammaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
+    (memory.fill (local.get $dBetaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $group) (local.get $groupCount)))
+      (local.set $off (call $entry (local.get $groups) (local.get $group)))
+      (local.set $stat (i32.shl (local.get $group) (i32.const 2)))
+      (call $backwardGroup
+          (i32.add (local.get $dy) (local.get $off)) (i32.add (local.get $x) (local.get $off))
+          (i32.add (local.get $dx) (local.get $off)) (local.get $gamma)
+          (f64.promote_f32 (f32.load (i32.add (local.get $invStd) (local.get $stat))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $dMean) (local.get $stat))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $dInvStd) (local.get $stat))))
+          (local.get $dGammaSum) (local.get $dBetaSum)
+          (local.get $runs) (local.get $runCount) (local.get $runLength))
+      (local.set $group (i32.add (local.get $group) (i32.const 1)))
+      (br $next)))
+    (call $roundSums (local.get $dGammaSum) (local.get $dBetaSum) (local.get $dGamma)
+        (local.get $dBeta) (local.get $n)))
+
+  ;; --- Lanes ---------------------------------------------------------------
+
+  ;; Four float64 pairs (low and high halves of two f32x4) as one f32x4.
+  (func $demote4 (param $lo v128) (param $hi v128) (result v128)
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+
+  (func $promoteHigh (param $v v128) (result v128)
+    (f64x2.promote_low_f32x4
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+
+  ;; Forward over four adjacent groups starting at $x (and $y).
+  (func $forwardLanes4 (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $meanOut i32) (param $invStdOut i32) (param $columns i32) (param $n i32)
+      (param $epsilon f64)
+    (local $k i32) (local $bytes i32) (local $off i32) (local $v v128)
+    (local $shiftLo v128) (local $shiftHi v128) (local $dLo v128) (local $dHi v128)
+    (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128) (local $count v128)
+    (local $meanLo v128) (local $meanHi v128) (local $invLo v128) (local $invHi v128)
+    (local $vHi v128) (local $vLo v128) (local $vScale v128) (local $tiny v128) (local $zero v128)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    ;; ($zero is never set.) The shifts: each group's first value, or 0 where it is not finite.
+    (local.set $v (v128.load (i32.add (local.get $x) (i32.load (local.get $columns)))))
+    (local.set $shiftLo (f64x2.promote_low_f32x4 (local.get $v)))
+    (local.set $shiftHi (call $promoteHigh (local.get $v)))
+    (local.set $shiftLo (v128.and (local.get $shiftLo) (f64x2.eq
+        (f64x2.sub (local.get $shiftLo) (local.get $shiftLo)) (local.get $zero))))
+    (local.set $shiftHi (v128.and (local.get $shiftHi) (f64x2.eq
+        (f64x2.sub (local.get $shiftHi) (local.get $shiftHi)) (local.get $zero))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
+      (local.set $v (v128.load (i32.add (local.get $x) (i32.load (i32.add (local.get $columns) (local.get $k))))))
+      (local.set $dLo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $shiftLo)))
+      (local.set $dHi (f64x2.sub (call $promoteHigh (local.get $v)) (local.get $shiftHi)))
+      (local.set $a0 (f64x2.add (local.get $a0) (local.get $dLo)))
+      (local.set $a1 (f64x2.add (local.get $a1) (local.get $dHi)))
+      (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $dLo) (local.get $dLo))))
+      (local.set $b1 (f64x2.add (local.get $b1) (f64x2.mul (local.get $dHi) (local.get $dHi))))
+      (local.set $k (i32.add (local.get $k) (i32.const 4)))
+      (br $next)))
+    (local.set $count (f64x2.splat (f64.convert_i32_u (local.get $n))))
+    (local.set $meanLo (f64x2.add (local.get $shiftLo) (f64x2.div (local.get $a0) (local.get $count))))
+    (local.set $meanHi (f64x2.add (local.get $shiftHi) (f64x2.div (local.get $a1) (local.get $count))))
+    (local.set $invLo (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.sqrt (f64x2.add
+        (f64x2.max (local.get $zero) (f64x2.div
+            (f64x2.sub (local.get $b0) (f64x2.mul (local.get $a0) (f64x2.div (local.get $a0) (local.get $count))))
+            (local.get $count)))
+        (f64x2.splat (local.get $epsilon))))))
+    (local.set $invHi (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.sqrt (f64x2.add
+        (f64x2.max (local.get $zero) (f64x2.div
+            (f64x2.sub (local.get $b1) (f64x2.mul (local.get $a1) (f64x2.div (local.get $a1) (local.get $count))))
+            (local.get $count)))
+        (f64x2.splat (local.get $epsilon))))))
+    (local.set $vHi (call $demote4 (local.get $meanLo) (local.get $meanHi)))
+    (local.set $vLo (call $demote4
+        (f64x2.sub (local.get $meanLo) (f64x2.promote_low_f32x4 (local.get $vHi)))
+        (f64x2.sub (local.get $meanHi) (call $promoteHigh (local.get $vHi)))))
+    (local.set $vScale (call $demote4 (local.get $invLo) (local.get $invHi)))
+    (v128.store (local.get $meanOut) (local.get $vHi))
+    (v128.store (local.get $invStdOut) (local.get $vScale))
+    (local.set $tiny (f64x2.splat (f64.const 0x1p-100)))
+    (local.set $k (i32.const 0))
+    (if (v128.any_true (v128.or (f64x2.lt (local.get $invLo) (local.get $tiny))
+                                (f64x2.lt (local.get $invHi) (local.get $tiny))))
+      (then
+        ;; A spread past 2^100 would overflow x - mean in float32: one group at a time.
+        (block $done (loop $next
+          (br_if $done (i32.ge_u (local.get $k) (i32.const 16)))
+          (call $forwardGroup (i32.add (local.get $x) (local.get $k)) (local.get $gamma)
+              (local.get $beta) (i32.add (local.get $y) (local.get $k))
+              (i32.add (local.get $meanOut) (local.get $k)) (i32.add (local.get $invStdOut) (local.get $k))
+              (local.get $columns) (local.get $n) (i32.const 1) (local.get $epsilon))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $next))))
+      (else
+        (block $done (loop $next
+          (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
+          (local.set $off (i32.load (i32.add (local.get $columns) (local.get $k))))
+          (v128.store (i32.add (local.get $y) (local.get $off)) (f32x4.add
+              (f32x4.mul
+                  (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $off)))
+                                                   (local.get $vHi))
+                                        (local.get $vLo))
+                             (local.get $vScale))
+                  (v128.load32_splat (i32.add (local.get $gamma) (local.get $k))))
+              (v128.load32_splat (i32.add (local.get $beta) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $next))))))
+
+  ;; Backward over four adjacent groups; adds into the float64 $dGammaSum and $dBetaSum.
+  (func $backwardLanes4 (param $dy i32) (param $x i32) (param $dx i32) (param $gamma i32)
+      (param $invStd i32) (param $dMean i32) (param $dInvStd i32)
+      (param $dGammaSum i32) (param $dBetaSum i32) (param $columns i32) (param $n i32)
+    (local $k i32) (local $bytes i32) (local $off i32) (local $sum i32) (local $v v128) (local $vdy v128)
+    (local $count v128) (local $meanLo v128) (local $meanHi v128) (local $sLo v128) (local $sHi v128)
+    (local $xhLo v128) (local $xhHi v128) (local $dyLo v128) (local $dyHi v128) (local $gm v128)
+    (local $gLo v128) (local $gHi v128) (local $t v128)
+    (local $accGLo v128) (local $accGHi v128) (local $accGXLo v128) (local $accGXHi v128)
+    (local $coefLo v128) (local $coefHi v128) (local $constLo v128) (local $constHi v128)
+    (local $vHi v128) (local $vLo v128) (local $vScale v128) (local $vCoef v128) (local $vConstCoef v128)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $count (f64x2.splat (f64.convert_i32_u (local.get $n))))
+    ;; The means from x in float64 (src/kernel_names.ts).
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
+      (local.set $v (v128.load (i32.add (local.get $x) (i32.load (i32.add (local.get $columns) (local.get $k))))))
+      (local.set $meanLo (f64x2.add (local.get $meanLo) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $meanHi (f64x2.add (local.get $meanHi) (call $promoteHigh (local.get $v))))
+      (local.set $k (i32.add (local.get $k) (i32.const 4)))
+      (br $next)))
+    (local.set $meanLo (f64x2.div (local.get $meanLo) (local.get $count)))
+    (local.set $meanHi (f64x2.div (local.get $meanHi) (local.get $count)))
+    (local.set $v (v128.load (local.get $invStd)))
+    (local.set $sLo (f64x2.promote_low_f32x4 (local.get $v)))
+    (local.set $sHi (call $promoteHigh (local.get $v)))
+    ;; Pass 1: the sums of g = dy * gamma and g * xhat per group; dGamma, dBeta per column.
+    (local.set $k (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
+      (local.set $off (i32.load (i32.add (local.get $columns) (local.get $k))))
+      (local.set $v (v128.load (i32.add (local.get $x) (local.get $off))))
+      (local.set $vdy (v128.load (i32.add (local.get $dy) (local.get $off))))
+      (local.set $gm (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $k))))))
+      (local.set $xhLo (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $meanLo))
+                                  (local.get $sLo)))
+      (local.set $xhHi (f64x2.mul (f64x2.sub (call $promoteHigh (local.get $v)) (local.get $meanHi))
+                                  (local.get $sHi)))
+      (local.set $dyLo (f64x2.promote_low_f32x4 (local.get $vdy)))
+      (local.set $dyHi (call $promoteHigh (local.get $vdy)))
+      (local.set $gLo (f64x2.mul (local.get $dyLo) (local.get $gm)))
+      (local.set $gHi (f64x2.mul (local.get $dyHi) (local.get $gm)))
+      (local.set $accGLo (f64x2.add (local.get $accGLo) (local.get $gLo)))
+      (local.set $accGHi (f64x2.add (local.get $accGHi) (local.get $gHi)))
+      (local.set $accGXLo (f64x2.add (local.get $accGXLo) (f64x2.mul (local.get $gLo) (local.get $xhLo))))
+      (local.set $accGXHi (f64x2.add (local.get $accGXHi) (f64x2.mul (local.get $gHi) (local.get $xhHi))))
+      (local.set $sum (i32.shl (local.get $k) (i32.const 1)))
+      (local.set $t (f64x2.add (f64x2.mul (local.get $dyLo) (local.get $xhLo))
+                               (f64x2.mul (local.get $dyHi) (local.get $xhHi))))
+      (f64.store (i32.add (local.get $dGammaSum) (local.get $sum)) (f64.add
+          (f64.load (i32.add (local.get $dGammaSum) (local.get $sum)))
+          (f64.add (f64x2.extract_lane 0 (local.get $t)) (f64x2.extract_lane 1 (local.get $t)))))
+      (local.set $t (f64x2.add (local.get $dyLo) (local.get $dyHi)))
+      (f64.store (i32.add (local.get $dBetaSum) (local.get $sum)) (f64.add
+          (f64.load (i32.add (local.get $dBetaSum) (local.get $sum)))
+          (f64.add (f64x2.extract_lane 0 (local.get $t)) (f64x2.extract_lane 1 (local.get $t)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 4)))
+      (br $next)))
+    ;; xhatCoef and constCoef (src/kernel_names.ts), per group.
+    (local.set $v (v128.load (local.get $dInvStd)))
+    (local.set $coefLo (f64x2.div (f64x2.add (f64x2.mul (local.get $sLo) (local.get $accGXLo))
+        (f64x2.mul (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $sLo)) (local.get $sLo)))
+        (local.get $count)))
+    (local.set $coefHi (f64x2.div (f64x2.add (f64x2.mul (local.get $sHi) (local.get $accGXHi))
+        (f64x2.mul (f64x2.mul (call $promoteHigh (local.get $v)) (local.get $sHi)) (local.get $sHi)))
+        (local.get $count)))
+    (local.set $v (v128.load (local.get $dMean)))
+    (local.set $constLo (f64x2.div (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v))
+        (f64x2.mul (local.get $sLo) (local.get $accGLo))) (local.get $count)))
+    (local.set $constHi (f64x2.div (f64x2.sub (call $promoteHigh (local.get $v))
+        (f64x2.mul (local.get $sHi) (local.get $accGHi))) (local.get $count)))
+    ;; Pass 2: dx in float32 as the forward's y (the mean split in hi + lo).
+    (local.set $vHi (call $demote4 (local.get $meanLo) (local.get $meanHi)))
+    (local.set $vLo (call $demote4
+        (f64x2.sub (local.get $meanLo) (f64x2.promote_low_f32x4 (local.get $vHi)))
+        (f64x2.sub (local.get $meanHi) (call $promoteHigh (local.get $vHi)))))
+    (local.set $vScale (v128.load (local.get $invStd)))
+    (local.set $vCoef (call $demote4 (local.get $coefLo) (local.get $coefHi)))
+    (local.set $vConstCoef (call $demote4 (local.get $constLo) (local.get $constHi)))
+    (local.set $k (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
+      (local.set $off (i32.load (i32.add (local.get $columns) (local.get $k))))
+      (v128.store (i32.add (local.get $dx) (local.get $off)) (f32x4.add (f32x4.sub
+          (f32x4.mul (f32x4.mul (local.get $vScale) (v128.load (i32.add (local.get $dy) (local.get $off))))
+                     (v128.load32_splat (i32.add (local.get $gamma) (local.get $k))))
+          (f32x4.mul (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $off)))
+                                                      (local.get $vHi))
+                                           (local.get $vLo))
+                                (local.get $vScale))
+                     (local.get $vCoef)))
+          (local.get $vConstCoef)))
+      (local.set $k (i32.add (local.get $k) (i32.const 4)))
+      (br $next))))
+
+  ;; Groups of block b, lane l are numbered b * lanes + l; lanes past the last
+  ;; multiple of four run as groups of runs of length 1.
+  (func (export "forwardLanes")
+      (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+      (param $meanOut i32) (param $invStdOut i32) (param $blockCount i32) (param $blocks i32)
+      (param $lanes i32) (param $columns i32) (param $n i32) (param $epsilon f64)
+    (local $block i32) (local $lane i32) (local $at i32) (local $stat i32)
+    (block $blocksDone (loop $nextBlock
+      (br_if $blocksDone (i32.ge_u (local.get $block) (local.get $blockCount)))
+      (local.set $lane (i32.const 0))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $lane) (local.get $lanes)))
+        (local.set $at (i32.add (call $entry (local.get $blocks) (local.get $block))
+                                (i32.shl (local.get $lane) (i32.const 2))))
+        (local.set $stat (i32.shl (i32.add (i32.mul (local.get $block) (local.get $lanes)) (local.get $lane))
+                                  (i32.const 2)))
+        (if (i32.le_u (i32.add (local.get $lane) (i32.const 4)) (local.get $lanes))
+          (then
+            (call $forwardLanes4
+                (i32.add (local.get $x) (local.get $at)) (local.get $gamma) (local.get $beta)
+                (i32.add (local.get $y) (local.get $at))
+                (i32.add (local.get $meanOut) (local.get $stat)) (i32.add (local.get $invStdOut) (local.get $stat))
+                (local.get $columns) (local.get $n) (local.get $epsilon))
+            (local.set $lane (i32.add (local.get $lane) (i32.const 4))))
+          (else
+            (call $forwardGroup
+                (i32.add (local.get $x) (local.get $at)) (local.get $gamma) (local.get $beta)
+                (i32.add (local.get $y) (local.get $at))
+                (i32.add (local.get $meanOut) (local.get $stat)) (i32.add (local.get $invStdOut) (local.get $stat))
+                (local.get $columns) (local.get $n) (i32.const 1) (local.get $epsilon))
+            (local.set $lane (i32.add (local.get $lane) (i32.const 1)))))
+        (br $next)))
+      (local.set $block (i32.add (local.get $block) (i32.const 1)))
+      (br $nextBlock))))
+
+  ;; $dGammaSum and $dBetaSum: float64 scratch of n elements.
+  (func (export "backwardLanes")
+      (param $dy i32) (param $x i32) (param $invStd i32) (param $gamma i32)
+      (param $dMean i32) (param $dInvStd i32) (param $dx i32) (param $dGamma i32)
+      (param $dBeta i32) (param $dGammaSum i32) (param $dBetaSum i32)
+      (param $blockCount i32) (param $blocks i32) (param $lanes i32) (param $columns i32) (param $n i32)
+    (local $block i32) (local $lane i32) (local $at i32) (local $stat i32)
+    (memory.fill (local.get $dGammaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
+    (memory.fill (local.get $dBetaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
+    (block $blocksDone (loop $nextBlock
+      (br_if $blocksDone (i32.ge_u (local.get $block) (local.get $blockCount)))
+      (local.set $lane (i32.const 0))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $lane) (local.get $lanes)))
+        (local.set $at (i32.add (call $entry (local.get $blocks) (local.get $block))
+                                (i32.shl (local.get $lane) (i32.const 2))))
+        (local.set $stat (i32.shl (i32.add (i32.mul (local.get $block) (local.get $lanes)) (local.get $lane))
+                                  (i32.const 2)))
+        (if (i32.le_u (i32.add (local.get $lane) (i32.const 4)) (local.get $lanes))
+          (then
+            (call $backwardLanes4
+                (i32.add (local.get $dy) (local.get $at)) (i32.add (local.get $x) (local.get $at))
+                (i32.add (local.get $dx) (local.get $at)) (local.get $gamma)
+                (i32.add (local.get $invStd) (local.get $stat)) (i32.add (local.get $dMean) (local.get $stat))
+                (i32.add (local.get $dInvStd) (local.get $stat))
+                (local.get $dGammaSum) (local.get $dBetaSum) (local.get $columns) (local.get $n))
+            (local.set $lane (i32.add (local.get $lane) (i32.const 4))))
+          (else
+            (call $backwardGroup
+                (i32.add (local.get $dy) (local.get $at)) (i32.add (local.get $x) (local.get $at))
+                (i32.add (local.get $dx) (local.get $at)) (local.get $gamma)
+                (f64.promote_f32 (f32.load (i32.add (local.get $invStd) (local.get $stat))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $dMean) (local.get $stat))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $dInvStd) (local.get $stat))))
+                (local.get $dGammaSum) (local.get $dBetaSum)
+                (local.get $columns) (local.get $n) (i32.const 1))
+            (local.set $lane (i32.add (local.get $lane) (i32.const 1)))))
+        (br $next)))
+      (local.set $block (i32.add (local.get $block) (i32.const 1)))
+      (br $nextBlock)))
+    (call $roundSums (local.get $dGammaSum) (local.get $dBetaSum) (local.get $dGamma)
+        (local.get $dBeta) (local.get $n)))
+)

@@ -1,0 +1,170 @@
+/**
+ * The WebAssembly SIMD kernels for groups that are not contiguous
+ * (layer_norm_strided_kernels.wat), instantiated on a given memory, and the
+ * plan that maps a layout onto them.
+ */
+import {columnOffsets, GroupLayout, groupOffsets} from '../../layout';
+import {STRIDED_KERNELS_SHARED_MEMORY_WASM_BASE64, STRIDED_KERNELS_WASM_BASE64} from './layer_norm_strided_kernels_wasm';
+
+/** The exports of layer_norm_strided_kernels.wat; every address is a byte address in its memory. */
+export interface StridedSimdKernels {
+  forwardRuns(
+      x: number, gamma: number, beta: number, y: number, mean: number, invStd: number,
+      groupCount: number, groups: number, runs: number, runCount: number, runLength: number,
+      epsilon: number): void;
+  backwardRuns(
+      dy: number, x: number, invStd: number, gamma: number, dMean: number, dInvStd: number,
+      dx: number, dGamma: number, dBeta: number, dGammaSum: number, dBetaSum: number,
+      groupCount: number, groups: number, runs: number, runCount: number, runLength: number): void;
+  forwardLanes(
+      x: number, gamma: number, beta: number, y: number, mean: number, invStd: number,
+      blockCount: number, blocks: number, lanes: number, columns: number, groupLength: number,
+      epsilon: number): void;
+  backwardLanes(
+      dy: number, x: number, invStd: number, gamma: number, dMean: number, dInvStd: number,
+      dx: number, dGamma: number, dBeta: number, dGammaSum: number, dBetaSum: number,
+      blockCount: number, blocks: number, lanes: number, columns: number, groupLength: number): void;
+}
+
+/**
+ * How the kernels walk a layout. 'lanes': the innermost axis is kept, so
+ * `width` adjacent groups form a block; `starts` holds each block's start,
+ * `offsets` each column's offset from its group's start. 'runs': the
+ * innermost axis is normalized; `starts` holds each group's start, `offsets`
+ * each run of `width` contiguous elements. Offsets in bytes.
+ */
+export interface StridedPlan {
+  family: 'lanes'|'runs';
+  starts: Int32Array;
+  offsets: Int32Array;
+  width: number;
+}
+
+const FLOAT32_BYTES = 4;
+
+/** The plan for a layout the strided kernels take, or null. */
+export function stridedPlan(layout: GroupLayout): StridedPlan|null {
+  const {dims, groupCount, groupLength} = layout;
+  if (layout.contiguous || !layout.paramsPerColumn || groupCount * groupLength === 0) {
+    return null;
+  }
+  const inner = dims[dims.length - 1];
+  const outer = dims.slice(0, -1);
+  const bytes = (offsets: Int32Array) => offsets.map(o => o * FLOAT32_BYTES);
+  if (inner.normalized) {
+    return {
+      family: 'runs',
+      starts: bytes(groupOffsets(layout).x),
+      offsets: bytes(columnOffsets({...layout, dims: outer, groupLength: groupLength / inner.size}).x),
+      width: inner.size,
+    };
+  }
+  return {
+    family: 'lanes',
+    starts: bytes(groupOffsets({...layout, dims: outer, groupCount: groupCount / inner.size}).x),
+    offsets: bytes(columnOffsets(layout).x),
+    width: inner.size,
+  };
+}
+
+/** Bytes of memory the plan's tables take (see writeTables). */
+export function tableBytes(plan: StridedPlan): number {
+  return (plan.starts.length + plan.offsets.length) * Int32Array.BYTES_PER_ELEMENT;
+}
+
+/** Copies the plan's tables to `at` in `buffer` (4-byte aligned); returns their addresses. */
+export function writeTables(
+    plan: StridedPlan, buffer: ArrayBufferLike, at: number): {starts: number, offsets: number} {
+  const offsets = at + plan.starts.byteLength;
+  new Int32Array(buffer, at, plan.starts.length).set(plan.starts);
+  new Int32Array(buffer, offsets, plan.offsets.length).set(plan.offsets);
+  return {starts: at, offsets};
+}
+
+/** Addresses of one forward call. */
+export interface ForwardAddresses {
+  x: number;
+  gamma: number;
+  beta: number;
+  y: number;
+  mean: number;
+  invStd: number;
+}
+
+export function forwardStrided(
+    kernels: StridedSimdKernels, plan: StridedPlan, tables: {starts: number, offsets: number},
+    a: ForwardAddresses, epsilon: number): void {
+  const {starts, offsets, width} = plan;
+  if (plan.family === 'runs') {
+    kernels.forwardRuns(
+        a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, starts.length, tables.starts,
+        tables.offsets, offsets.length, width, epsilon);
+  } else {
+    kernels.forwardLanes(
+        a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, starts.length, tables.starts, width,
+        tables.offsets, offsets.length, epsilon);
+  }
+}
+
+/** Addresses of one backward call; dGammaSum and dBetaSum: float64 scratch of groupLength. */
+export interface BackwardAddresses {
+  dy: number;
+  x: number;
+  invStd: number;
+  gamma: number;
+  dMean: number;
+  dInvStd: number;
+  dx: number;
+  dGamma: number;
+  dBeta: number;
+  dGammaSum: number;
+  dBetaSum: number;
+}
+
+export function backwardStrided(
+    kernels: StridedSimdKernels, plan: StridedPlan, tables: {starts: number, offsets: number},
+    a: BackwardAddresses): void {
+  const {starts, offsets, width} = plan;
+  const args = [
+    a.dy, a.x, a.invStd, a.gamma, a.dMean, a.dInvStd, a.dx, a.dGamma, a.dBeta, a.dGammaSum,
+    a.dBetaSum, starts.length, tables.starts,
+  ] as const;
+  if (plan.family === 'runs') {
+    kernels.backwardRuns(...args, tables.offsets, offsets.length, width);
+  } else {
+    kernels.backwardLanes(...args, width, tables.offsets, offsets.length);
+  }
+}
+
+/** Compiled modules by memory kind; null where this engine has no WebAssembly SIMD. */
+const modules = new Map<boolean, WebAssembly.Module|null>();
+
+function compiled(sharedMemory: boolean): WebAssembly.Module|null {
+  let module = modules.get(sharedMemory);
+  if (module === undefined) {
+    const text = sharedMemory ? STRIDED_KERNELS_SHARED_MEMORY_WASM_BASE64 : STRIDED_KERNELS_WASM_BASE64;
+    const binary = atob(text);
+    const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+    for (let i = 0; i < binary.length; i++) {
+      bytes[i] = binary.charCodeAt(i);
+    }
+    // Synchronous compile: browsers allow it on the main thread under 4 KiB.
+    module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    modules.set(sharedMemory, module);
+  }
+  return module;
+}
+
+/** The strided kernels on `memory`, or null where they cannot run. */
+export function instantiateStridedKernels(memory: unknown): StridedSimdKernels|null {
+  if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) {
+    return null;
+  }
+  const shared = typeof SharedArrayBuffer !== 'undefined' &&
+      memory.buffer instanceof SharedArrayBuffer;
+  const module = compiled(shared);
+  if (module == null) {
+    return null;
+  }
+  return new WebAssembly.Instance(module, {env: {memory}}).exports as unknown as StridedSimdKernels;
+}
