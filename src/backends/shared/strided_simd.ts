@@ -19,11 +19,12 @@ export interface StridedSimdKernels {
   forwardLanes(
       x: number, gamma: number, beta: number, y: number, mean: number, invStd: number,
       blockCount: number, blocks: number, lanes: number, columns: number, groupLength: number,
-      epsilon: number): void;
+      scratch: number, epsilon: number): void;
   backwardLanes(
       dy: number, x: number, invStd: number, gamma: number, dMean: number, dInvStd: number,
       dx: number, dGamma: number, dBeta: number, dGammaSum: number, dBetaSum: number,
-      blockCount: number, blocks: number, lanes: number, columns: number, groupLength: number): void;
+      blockCount: number, blocks: number, lanes: number, columns: number, groupLength: number,
+      scratch: number): void;
 }
 
 /**
@@ -67,18 +68,28 @@ export function stridedPlan(layout: GroupLayout): StridedPlan|null {
   };
 }
 
-/** Bytes of memory the plan's tables take (see writeTables). */
-export function tableBytes(plan: StridedPlan): number {
-  return (plan.starts.length + plan.offsets.length) * Int32Array.BYTES_PER_ELEMENT;
+/** Where a plan's tables and scratch space sit in memory. */
+export interface PlanMemory {
+  starts: number;
+  offsets: number;
+  scratch: number;
 }
 
-/** Copies the plan's tables to `at` in `buffer` (4-byte aligned); returns their addresses. */
-export function writeTables(
-    plan: StridedPlan, buffer: ArrayBufferLike, at: number): {starts: number, offsets: number} {
-  const offsets = at + plan.starts.byteLength;
-  new Int32Array(buffer, at, plan.starts.length).set(plan.starts);
+/** Bytes of memory a plan takes (see writePlan). */
+export function planBytes(plan: StridedPlan): number {
+  // The lanes kernels keep 32 bytes of running sums per group of a block.
+  const scratch = plan.family === 'lanes' ? 32 * plan.width : 0;
+  return (plan.starts.length + plan.offsets.length) * Int32Array.BYTES_PER_ELEMENT + scratch;
+}
+
+/** Copies the plan's tables to `at` in `buffer` (16-byte aligned, planBytes long). */
+export function writePlan(plan: StridedPlan, buffer: ArrayBufferLike, at: number): PlanMemory {
+  const scratch = at;
+  const starts = at + planBytes(plan) - plan.starts.byteLength - plan.offsets.byteLength;
+  const offsets = starts + plan.starts.byteLength;
+  new Int32Array(buffer, starts, plan.starts.length).set(plan.starts);
   new Int32Array(buffer, offsets, plan.offsets.length).set(plan.offsets);
-  return {starts: at, offsets};
+  return {starts, offsets, scratch};
 }
 
 /** Addresses of one forward call. */
@@ -92,7 +103,7 @@ export interface ForwardAddresses {
 }
 
 export function forwardStrided(
-    kernels: StridedSimdKernels, plan: StridedPlan, tables: {starts: number, offsets: number},
+    kernels: StridedSimdKernels, plan: StridedPlan, tables: PlanMemory,
     a: ForwardAddresses, epsilon: number): void {
   const {starts, offsets, width} = plan;
   if (plan.family === 'runs') {
@@ -102,7 +113,7 @@ export function forwardStrided(
   } else {
     kernels.forwardLanes(
         a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, starts.length, tables.starts, width,
-        tables.offsets, offsets.length, epsilon);
+        tables.offsets, offsets.length, tables.scratch, epsilon);
   }
 }
 
@@ -122,7 +133,7 @@ export interface BackwardAddresses {
 }
 
 export function backwardStrided(
-    kernels: StridedSimdKernels, plan: StridedPlan, tables: {starts: number, offsets: number},
+    kernels: StridedSimdKernels, plan: StridedPlan, tables: PlanMemory,
     a: BackwardAddresses): void {
   const {starts, offsets, width} = plan;
   const args = [
@@ -132,7 +143,7 @@ export function backwardStrided(
   if (plan.family === 'runs') {
     kernels.backwardRuns(...args, tables.offsets, offsets.length, width);
   } else {
-    kernels.backwardLanes(...args, width, tables.offsets, offsets.length);
+    kernels.backwardLanes(...args, width, tables.offsets, offsets.length, tables.scratch);
   }
 }
 
@@ -148,8 +159,12 @@ function compiled(sharedMemory: boolean): WebAssembly.Module|null {
     for (let i = 0; i < binary.length; i++) {
       bytes[i] = binary.charCodeAt(i);
     }
-    // Synchronous compile: browsers allow it on the main thread under 4 KiB.
-    module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    try {
+      module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      // Chrome before 115 refuses a synchronous compile over 4 KiB on the main thread.
+      module = null;
+    }
     modules.set(sharedMemory, module);
   }
   return module;

@@ -10,7 +10,7 @@ import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_nam
 import {statsShape} from '../../layer_norm_util';
 import {checkForwardKernel} from '../shared/kernel_inputs';
 import {forwardGroups} from '../shared/layer_norm_impl';
-import {forwardStrided, stridedPlan, tableBytes, writeTables} from '../shared/strided_simd';
+import {forwardStrided, stridedPlan, planBytes, writePlan} from '../shared/strided_simd';
 import {runOnHeap} from './heap';
 import {simdKernels} from './simd_kernels';
 import {stridedKernels} from './strided_kernels';
@@ -44,8 +44,8 @@ export function layerNorm(args: {
     const strided = stridedKernels(backend);
     const plan = strided && stridedPlan(layout);
     if (strided != null && plan != null) {
-      const tablesAt = heap.allocate(tableBytes(plan));
-      const tables = writeTables(plan, heap.float32View(0, 0).buffer, tablesAt);
+      const tablesAt = heap.allocate(planBytes(plan));
+      const tables = writePlan(plan, heap.float32View(0, 0).buffer, tablesAt);
       forwardStrided(strided, plan, tables, {
         x: xAt, gamma: gammaAt, beta: betaAt, y: yAt, mean: meanAt, invStd: invStdAt,
       }, attrs.epsilon);

@@ -8,7 +8,7 @@ import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
 import {checkBackwardKernel} from '../shared/kernel_inputs';
 import {backwardGroups, GradArrays} from '../shared/layer_norm_grad_impl';
-import {backwardStrided, stridedPlan, tableBytes, writeTables} from '../shared/strided_simd';
+import {backwardStrided, stridedPlan, planBytes, writePlan} from '../shared/strided_simd';
 import {FLOAT64_BYTES, runOnHeap} from './heap';
 import {simdKernels} from './simd_kernels';
 import {stridedKernels} from './strided_kernels';
@@ -49,8 +49,8 @@ export function layerNormGrad(args: {
     if (strided != null && plan != null) {
       const dGammaSum = heap.allocate(groupLength * FLOAT64_BYTES);
       const dBetaSum = heap.allocate(groupLength * FLOAT64_BYTES);
-      const tablesAt = heap.allocate(tableBytes(plan));
-      const tables = writeTables(plan, heap.float32View(0, 0).buffer, tablesAt);
+      const tablesAt = heap.allocate(planBytes(plan));
+      const tables = writePlan(plan, heap.float32View(0, 0).buffer, tablesAt);
       backwardStrided(strided, plan, tables, {
         dy: dyAt, x: xAt, invStd: invStdAt, gamma: gammaAt, dMean: dMeanAt, dInvStd: dInvStdAt,
         dx: dxAt, dGamma: dGammaAt, dBeta: dBetaAt, dGammaSum, dBetaSum,
