@@ -10,12 +10,13 @@ import {STRIDED_KERNELS_SHARED_MEMORY_WASM_BASE64, STRIDED_KERNELS_WASM_BASE64} 
 export interface StridedSimdKernels {
   forwardRuns(
       x: number, gamma: number, beta: number, y: number, mean: number, invStd: number,
-      groupCount: number, groups: number, runs: number, runCount: number, runLength: number,
-      epsilon: number): void;
+      groupCount: number, dims: number, dimCount: number, runCount: number, runLength: number,
+      scratch: number, epsilon: number): void;
   backwardRuns(
       dy: number, x: number, invStd: number, gamma: number, dMean: number, dInvStd: number,
       dx: number, dGamma: number, dBeta: number, dGammaSum: number, dBetaSum: number,
-      groupCount: number, groups: number, runs: number, runCount: number, runLength: number): void;
+      groupCount: number, dims: number, dimCount: number, runCount: number, runLength: number,
+      scratch: number): void;
   forwardLanes(
       x: number, gamma: number, beta: number, y: number, mean: number, invStd: number,
       blockCount: number, blocks: number, lanes: number, columns: number, groupLength: number,
@@ -28,20 +29,26 @@ export interface StridedSimdKernels {
 }
 
 /**
- * How the kernels walk a layout. 'lanes': the innermost axis is kept, so
- * `width` adjacent groups form a block; `starts` holds each block's start,
- * `offsets` each column's offset from its group's start. 'runs': the
- * innermost axis is normalized; `starts` holds each group's start, `offsets`
- * each run of `width` contiguous elements. Offsets in bytes.
+ * How the kernels walk a layout, with the i32 tables they read.
+ * 'lanes' (the innermost axis is kept): `width` adjacent groups form a
+ * block; tables: each block's start, each column's offset from its group's
+ * start (bytes). 'runs' (the innermost axis is normalized): x is walked in
+ * memory order, a run of `width` elements at a time; table: per axis run
+ * but the innermost, outermost first, its size, its byte weights into the
+ * per-group scratch (32 bytes a group) and into gamma, and a counter (0).
  */
 export interface StridedPlan {
   family: 'lanes'|'runs';
-  starts: Int32Array;
-  offsets: Int32Array;
+  tables: Int32Array[];
   width: number;
+  /** lanes: blocks; runs: runs. */
+  count: number;
+  scratchBytes: number;
 }
 
 const FLOAT32_BYTES = 4;
+const RUNS_SCRATCH_BYTES = 32;
+const LANES_SCRATCH_BYTES = 32;
 
 /** The plan for a layout the strided kernels take, or null. */
 export function stridedPlan(layout: GroupLayout): StridedPlan|null {
@@ -51,45 +58,55 @@ export function stridedPlan(layout: GroupLayout): StridedPlan|null {
   }
   const inner = dims[dims.length - 1];
   const outer = dims.slice(0, -1);
-  const bytes = (offsets: Int32Array) => offsets.map(o => o * FLOAT32_BYTES);
   if (inner.normalized) {
+    const table = new Int32Array(4 * outer.length);
+    let groupWeight = RUNS_SCRATCH_BYTES;
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const {size, normalized, paramStride} = outer[d];
+      table.set([size, normalized ? 0 : groupWeight, paramStride * FLOAT32_BYTES, 0], 4 * d);
+      if (!normalized) {
+        groupWeight *= size;
+      }
+    }
     return {
       family: 'runs',
-      starts: bytes(groupOffsets(layout).x),
-      offsets: bytes(columnOffsets({...layout, dims: outer, groupLength: groupLength / inner.size}).x),
+      tables: [table],
       width: inner.size,
+      count: groupCount * groupLength / inner.size,
+      scratchBytes: RUNS_SCRATCH_BYTES * groupCount,
     };
   }
+  const bytes = (offsets: Int32Array) => offsets.map(o => o * FLOAT32_BYTES);
+  const blocks = bytes(groupOffsets({...layout, dims: outer, groupCount: groupCount / inner.size}).x);
   return {
     family: 'lanes',
-    starts: bytes(groupOffsets({...layout, dims: outer, groupCount: groupCount / inner.size}).x),
-    offsets: bytes(columnOffsets(layout).x),
+    tables: [blocks, bytes(columnOffsets(layout).x)],
     width: inner.size,
+    count: blocks.length,
+    scratchBytes: LANES_SCRATCH_BYTES * inner.size,
   };
-}
-
-/** Where a plan's tables and scratch space sit in memory. */
-export interface PlanMemory {
-  starts: number;
-  offsets: number;
-  scratch: number;
 }
 
 /** Bytes of memory a plan takes (see writePlan). */
 export function planBytes(plan: StridedPlan): number {
-  // The lanes kernels keep 32 bytes of running sums per group of a block.
-  const scratch = plan.family === 'lanes' ? 32 * plan.width : 0;
-  return (plan.starts.length + plan.offsets.length) * Int32Array.BYTES_PER_ELEMENT + scratch;
+  return plan.scratchBytes + plan.tables.reduce((sum, t) => sum + t.byteLength, 0);
 }
 
-/** Copies the plan's tables to `at` in `buffer` (16-byte aligned, planBytes long). */
+/** Where a plan's scratch space and tables sit in memory. */
+export interface PlanMemory {
+  scratch: number;
+  tables: number[];
+}
+
+/** Copies the plan's tables to `at` in `buffer` (planBytes long, 8-byte aligned). */
 export function writePlan(plan: StridedPlan, buffer: ArrayBufferLike, at: number): PlanMemory {
-  const scratch = at;
-  const starts = at + planBytes(plan) - plan.starts.byteLength - plan.offsets.byteLength;
-  const offsets = starts + plan.starts.byteLength;
-  new Int32Array(buffer, starts, plan.starts.length).set(plan.starts);
-  new Int32Array(buffer, offsets, plan.offsets.length).set(plan.offsets);
-  return {starts, offsets, scratch};
+  let next = at + plan.scratchBytes;
+  const tables = plan.tables.map(t => {
+    new Int32Array(buffer, next, t.length).set(t);
+    next += t.byteLength;
+    return next - t.byteLength;
+  });
+  return {scratch: at, tables};
 }
 
 /** Addresses of one forward call. */
@@ -103,17 +120,17 @@ export interface ForwardAddresses {
 }
 
 export function forwardStrided(
-    kernels: StridedSimdKernels, plan: StridedPlan, tables: PlanMemory,
+    kernels: StridedSimdKernels, plan: StridedPlan, m: PlanMemory, groupCount: number,
     a: ForwardAddresses, epsilon: number): void {
-  const {starts, offsets, width} = plan;
+  const {tables, width, count} = plan;
   if (plan.family === 'runs') {
     kernels.forwardRuns(
-        a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, starts.length, tables.starts,
-        tables.offsets, offsets.length, width, epsilon);
+        a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, groupCount, m.tables[0],
+        tables[0].length / 4, count, width, m.scratch, epsilon);
   } else {
     kernels.forwardLanes(
-        a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, starts.length, tables.starts, width,
-        tables.offsets, offsets.length, tables.scratch, epsilon);
+        a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, count, m.tables[0], width, m.tables[1],
+        tables[1].length, m.scratch, epsilon);
   }
 }
 
@@ -133,17 +150,19 @@ export interface BackwardAddresses {
 }
 
 export function backwardStrided(
-    kernels: StridedSimdKernels, plan: StridedPlan, tables: PlanMemory,
+    kernels: StridedSimdKernels, plan: StridedPlan, m: PlanMemory, groupCount: number,
     a: BackwardAddresses): void {
-  const {starts, offsets, width} = plan;
+  const {tables, width, count} = plan;
   const args = [
     a.dy, a.x, a.invStd, a.gamma, a.dMean, a.dInvStd, a.dx, a.dGamma, a.dBeta, a.dGammaSum,
-    a.dBetaSum, starts.length, tables.starts,
+    a.dBetaSum,
   ] as const;
   if (plan.family === 'runs') {
-    kernels.backwardRuns(...args, tables.offsets, offsets.length, width);
+    kernels.backwardRuns(
+        ...args, groupCount, m.tables[0], tables[0].length / 4, count, width, m.scratch);
   } else {
-    kernels.backwardLanes(...args, width, tables.offsets, offsets.length, tables.scratch);
+    kernels.backwardLanes(
+        ...args, count, m.tables[0], width, m.tables[1], tables[1].length, m.scratch);
   }
 }
 

@@ -44,9 +44,9 @@ export function layerNorm(args: {
     const strided = stridedKernels(backend);
     const plan = strided && stridedPlan(layout);
     if (strided != null && plan != null) {
-      const tablesAt = heap.allocate(planBytes(plan));
-      const tables = writePlan(plan, heap.float32View(0, 0).buffer, tablesAt);
-      forwardStrided(strided, plan, tables, {
+      const planAt = heap.allocate(planBytes(plan));
+      const memory = writePlan(plan, heap.float32View(0, 0).buffer, planAt);
+      forwardStrided(strided, plan, memory, groupCount, {
         x: xAt, gamma: gammaAt, beta: betaAt, y: yAt, mean: meanAt, invStd: invStdAt,
       }, attrs.epsilon);
       return;

@@ -49,9 +49,9 @@ export function layerNormGrad(args: {
     if (strided != null && plan != null) {
       const dGammaSum = heap.allocate(groupLength * FLOAT64_BYTES);
       const dBetaSum = heap.allocate(groupLength * FLOAT64_BYTES);
-      const tablesAt = heap.allocate(planBytes(plan));
-      const tables = writePlan(plan, heap.float32View(0, 0).buffer, tablesAt);
-      backwardStrided(strided, plan, tables, {
+      const planAt = heap.allocate(planBytes(plan));
+      const memory = writePlan(plan, heap.float32View(0, 0).buffer, planAt);
+      backwardStrided(strided, plan, memory, groupCount, {
         dy: dyAt, x: xAt, invStd: invStdAt, gamma: gammaAt, dMean: dMeanAt, dInvStd: dInvStdAt,
         dx: dxAt, dGamma: dGammaAt, dBeta: dBetaAt, dGammaSum, dBetaSum,
       });
