@@ -16,24 +16,33 @@
 
   ;; The float64 sums of d and d^2, d = x - $shift.
   (func $shiftedSums (param $p i32) (param $n i32) (param $shift f64) (result f64 f64)
-    (local $end i32) (local $end4 i32) (local $s1 f64) (local $s2 f64) (local $d f64)
-    (local $v v128) (local $m v128) (local $d0 v128) (local $d1 v128)
+    (local $end i32) (local $end8 i32) (local $s1 f64) (local $s2 f64) (local $d f64)
+    (local $v v128) (local $m v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
     (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
     (local.set $m (f64x2.splat (local.get $shift)))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
-    (local.set $end4 (i32.add (local.get $p)
-        (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-    (block $done4 (loop $next4
-      (br_if $done4 (i32.ge_u (local.get $p) (local.get $end4)))
+    (local.set $end8 (i32.add (local.get $p)
+        (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $done8 (loop $next8
+      (br_if $done8 (i32.ge_u (local.get $p) (local.get $end8)))
       (local.set $v (v128.load (local.get $p)))
       (local.set $d0 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m)))
-      (local.set $d1 (f64x2.sub (call $promoteHigh (local.get $v)) (local.get $m)))
-      (local.set $a0 (f64x2.add (local.get $a0) (local.get $d0)))
-      (local.set $a1 (f64x2.add (local.get $a1) (local.get $d1)))
-      (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $d0) (local.get $d0))))
-      (local.set $b1 (f64x2.add (local.get $b1) (f64x2.mul (local.get $d1) (local.get $d1))))
-      (local.set $p (i32.add (local.get $p) (i32.const 16)))
-      (br $next4)))
+      (local.set $d1 (f64x2.sub (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+          (local.get $m)))
+      (local.set $v (v128.load offset=16 (local.get $p)))
+      (local.set $d2 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m)))
+      (local.set $d3 (f64x2.sub (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+          (local.get $m)))
+      (local.set $a0 (f64x2.add (local.get $a0) (f64x2.add (local.get $d0) (local.get $d1))))
+      (local.set $a1 (f64x2.add (local.get $a1) (f64x2.add (local.get $d2) (local.get $d3))))
+      (local.set $b0 (f64x2.add (local.get $b0) (f64x2.add
+          (f64x2.mul (local.get $d0) (local.get $d0)) (f64x2.mul (local.get $d1) (local.get $d1)))))
+      (local.set $b1 (f64x2.add (local.get $b1) (f64x2.add
+          (f64x2.mul (local.get $d2) (local.get $d2)) (f64x2.mul (local.get $d3) (local.get $d3)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (br $next8)))
     (local.set $a0 (f64x2.add (local.get $a0) (local.get $a1)))
     (local.set $b0 (f64x2.add (local.get $b0) (local.get $b1)))
     (local.set $s1 (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
@@ -47,6 +56,36 @@
       (br $next)))
     (local.get $s1)
     (local.get $s2))
+
+  ;; The float64 sum.
+  (func $sum (param $p i32) (param $n i32) (result f64)
+    (local $end i32) (local $end8 i32) (local $s f64) (local $v v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $p)
+        (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $done8 (loop $next8
+      (br_if $done8 (i32.ge_u (local.get $p) (local.get $end8)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $a1 (f64x2.add (local.get $a1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+      (local.set $v (v128.load offset=16 (local.get $p)))
+      (local.set $a2 (f64x2.add (local.get $a2) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $a3 (f64x2.add (local.get $a3) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (br $next8)))
+    (local.set $a0 (f64x2.add (f64x2.add (local.get $a0) (local.get $a1))
+                              (f64x2.add (local.get $a2) (local.get $a3))))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a0))
+                           (f64x2.extract_lane 1 (local.get $a0))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $next)))
+    (local.get $s))
 
   ;; y = (x - hi - lo) * scale * gamma + beta in float32.
   (func $normalizeRun (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
@@ -276,11 +315,8 @@
     ;; The mean from x in float64 (src/kernel_names.ts).
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
-      (call $shiftedSums
-          (i32.add (local.get $x) (call $entry (local.get $runs) (local.get $r)))
-          (local.get $runLength) (f64.const 0))
-      (drop)
-      (local.set $mean (f64.add (local.get $mean)))
+      (local.set $mean (f64.add (local.get $mean) (call $sum
+          (i32.add (local.get $x) (call $entry (local.get $runs) (local.get $r))) (local.get $runLength))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $next)))
     (local.set $mean (f64.div (local.get $mean) (local.get $count)))
@@ -462,11 +498,8 @@
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $t) (local.get $runCount)))
       (local.set $s (i32.add (local.get $scratch) (local.get $g)))
-      (call $shiftedSums (i32.add (local.get $x) (i32.mul (local.get $t) (local.get $runBytes)))
-          (local.get $runLength) (f64.const 0))
-      (drop)
-      (local.set $mean)
-      (f64.store (local.get $s) (f64.add (f64.load (local.get $s)) (local.get $mean)))
+      (f64.store (local.get $s) (f64.add (f64.load (local.get $s)) (call $sum
+          (i32.add (local.get $x) (i32.mul (local.get $t) (local.get $runBytes))) (local.get $runLength))))
       (call $advance (local.get $dims) (local.get $dimCount) (local.get $g) (local.get $r))
       (local.set $r)
       (local.set $g)
