@@ -1,14 +1,12 @@
 ;; LayerNorm kernels for groups that are not contiguous (one gamma entry per
-;; column), on the memory of layer_norm_kernels.wat and with its arithmetic:
-;; float64 statistics of data shifted by the group's first value, y and dx in
-;; float32 with the mean split in hi + lo. Two families:
-;;   runs:  a group is runCount runs of runLength contiguous elements, at the
-;;          byte offsets of the table $runs from its start ($groups: each
-;;          group's start); SIMD along each run.
-;;   lanes: the innermost axis is kept, so `lanes` adjacent groups sit side by
-;;          side in each block ($blocks: each block's start); one f32x4 holds
-;;          four groups, walking the byte offsets of the table $columns.
-;; Offset tables are i32 byte offsets, shared by x, y, dy and dx.
+;; column), with the arithmetic of layer_norm_kernels.wat: float64 statistics
+;; of data shifted by the group's first value, y and dx in float32 with the
+;; mean split in hi + lo. Both families walk x in memory order:
+;;   runs:  the innermost axis is normalized: SIMD along each run of it, the
+;;          run's group and gamma offset from an odometer over the outer axes.
+;;   lanes: the innermost axis is kept: one f32x4 holds four adjacent groups,
+;;          a block of them walked column by column (i32 tables of byte
+;;          offsets: each block's start, each column's offset in a group).
 (module
   (import "env" "memory" (memory 1))  ;; MEMORY_IMPORT (rewritten for the shared variant)
 
@@ -247,9 +245,10 @@
   (func $entry (param $table i32) (param $i i32) (result i32)
     (i32.load (i32.add (local.get $table) (i32.shl (local.get $i) (i32.const 2)))))
 
-  ;; --- One group of runs ---------------------------------------------------
+  ;; --- One group at a time (lanes past the last multiple of four) ----------
 
-  ;; Forward over one group starting at $x (and $y); stores its mean and invStd.
+  ;; Forward over one group starting at $x (and $y), $runCount runs at the byte
+  ;; offsets of the table $runs; stores its mean and invStd.
   (func $forwardGroup (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
       (param $meanOut i32) (param $invStdOut i32) (param $runs i32) (param $runCount i32)
       (param $runLength i32) (param $epsilon f64)
@@ -874,25 +873,41 @@
       (local.set $k (i32.add (local.get $k) (i32.const 4)))
       (br $nextColumn))))
 
-  ;; Groups of block b, lane l are numbered b * lanes + l; lanes past the last
-  ;; multiple of four run one group at a time, as runs of length 1.
-  ;; $scratch: 32 * lanes bytes.
+  ;; Vectors in the next chunk: $chunk lanes, or the $bytesLeft of whole vectors.
+  (func $chunkVectors (param $chunk i32) (param $bytesLeft i32) (result i32)
+    (local.set $chunk (i32.shl (local.get $chunk) (i32.const 2)))
+    (i32.shr_u (select (local.get $chunk) (local.get $bytesLeft)
+                       (i32.lt_u (local.get $chunk) (local.get $bytesLeft)))
+               (i32.const 4)))
+
+  ;; Groups of block b, lane l are numbered b * lanes + l. A block runs $chunk
+  ;; lanes (a multiple of four) at a time; lanes past the last multiple of
+  ;; four run one group at a time, as runs of length 1. $scratch: 32 * $chunk bytes.
   (func (export "forwardLanes")
       (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
       (param $meanOut i32) (param $invStdOut i32) (param $blockCount i32) (param $blocks i32)
-      (param $lanes i32) (param $columns i32) (param $n i32) (param $scratch i32) (param $epsilon f64)
-    (local $block i32) (local $lane i32) (local $at i32) (local $stat i32)
+      (param $lanes i32) (param $chunk i32) (param $columns i32) (param $n i32) (param $scratch i32)
+      (param $epsilon f64)
+    (local $block i32) (local $lane i32) (local $at i32) (local $stat i32) (local $end i32)
+    (local.set $end (i32.shl (i32.and (local.get $lanes) (i32.const -4)) (i32.const 2)))
     (block $blocksDone (loop $nextBlock
       (br_if $blocksDone (i32.ge_u (local.get $block) (local.get $blockCount)))
       (local.set $at (call $entry (local.get $blocks) (local.get $block)))
       (local.set $stat (i32.shl (i32.mul (local.get $block) (local.get $lanes)) (i32.const 2)))
-      (call $forwardBlock
-          (i32.add (local.get $x) (local.get $at)) (local.get $gamma) (local.get $beta)
-          (i32.add (local.get $y) (local.get $at))
-          (i32.add (local.get $meanOut) (local.get $stat)) (i32.add (local.get $invStdOut) (local.get $stat))
-          (local.get $columns) (local.get $n) (i32.shr_u (local.get $lanes) (i32.const 2))
-          (local.get $scratch) (local.get $epsilon))
-      (local.set $lane (i32.shl (i32.and (local.get $lanes) (i32.const -4)) (i32.const 2)))
+      (local.set $lane (i32.const 0))
+      (block $chunksDone (loop $nextChunk
+        (br_if $chunksDone (i32.ge_u (local.get $lane) (local.get $end)))
+        (call $forwardBlock
+            (i32.add (local.get $x) (i32.add (local.get $at) (local.get $lane))) (local.get $gamma) (local.get $beta)
+            (i32.add (local.get $y) (i32.add (local.get $at) (local.get $lane)))
+            (i32.add (local.get $meanOut) (i32.add (local.get $stat) (local.get $lane)))
+            (i32.add (local.get $invStdOut) (i32.add (local.get $stat) (local.get $lane)))
+            (local.get $columns) (local.get $n)
+            (call $chunkVectors (local.get $chunk) (i32.sub (local.get $end) (local.get $lane)))
+            (local.get $scratch) (local.get $epsilon))
+        (local.set $lane (i32.add (local.get $lane) (i32.shl (local.get $chunk) (i32.const 2))))
+        (br $nextChunk)))
+      (local.set $lane (local.get $end))
       (block $done (loop $next
         (br_if $done (i32.ge_u (local.get $lane) (i32.shl (local.get $lanes) (i32.const 2))))
         (call $forwardGroup
@@ -906,28 +921,38 @@
       (local.set $block (i32.add (local.get $block) (i32.const 1)))
       (br $nextBlock))))
 
-  ;; $dGammaSum and $dBetaSum: float64 scratch of n elements; $scratch: 32 * lanes bytes.
+  ;; $dGammaSum and $dBetaSum: float64 scratch of n elements; $scratch: 32 * $chunk bytes.
   (func (export "backwardLanes")
       (param $dy i32) (param $x i32) (param $invStd i32) (param $gamma i32)
       (param $dMean i32) (param $dInvStd i32) (param $dx i32) (param $dGamma i32)
       (param $dBeta i32) (param $dGammaSum i32) (param $dBetaSum i32)
-      (param $blockCount i32) (param $blocks i32) (param $lanes i32) (param $columns i32) (param $n i32)
-      (param $scratch i32)
-    (local $block i32) (local $lane i32) (local $at i32) (local $stat i32)
+      (param $blockCount i32) (param $blocks i32) (param $lanes i32) (param $chunk i32)
+      (param $columns i32) (param $n i32) (param $scratch i32)
+    (local $block i32) (local $lane i32) (local $at i32) (local $stat i32) (local $end i32)
+    (local $k i32) (local $l i32)
+    (local.set $end (i32.shl (i32.and (local.get $lanes) (i32.const -4)) (i32.const 2)))
     (memory.fill (local.get $dGammaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
     (memory.fill (local.get $dBetaSum) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
     (block $blocksDone (loop $nextBlock
       (br_if $blocksDone (i32.ge_u (local.get $block) (local.get $blockCount)))
       (local.set $at (call $entry (local.get $blocks) (local.get $block)))
       (local.set $stat (i32.shl (i32.mul (local.get $block) (local.get $lanes)) (i32.const 2)))
-      (call $backwardBlock
-          (i32.add (local.get $dy) (local.get $at)) (i32.add (local.get $x) (local.get $at))
-          (i32.add (local.get $dx) (local.get $at)) (local.get $gamma)
-          (i32.add (local.get $invStd) (local.get $stat)) (i32.add (local.get $dMean) (local.get $stat))
-          (i32.add (local.get $dInvStd) (local.get $stat))
-          (local.get $dGammaSum) (local.get $dBetaSum) (local.get $columns) (local.get $n)
-          (i32.shr_u (local.get $lanes) (i32.const 2)) (local.get $scratch))
-      (local.set $lane (i32.shl (i32.and (local.get $lanes) (i32.const -4)) (i32.const 2)))
+      (local.set $lane (i32.const 0))
+      (block $chunksDone (loop $nextChunk
+        (br_if $chunksDone (i32.ge_u (local.get $lane) (local.get $end)))
+        (local.set $k (i32.add (local.get $at) (local.get $lane)))
+        (local.set $l (i32.add (local.get $stat) (local.get $lane)))
+        (call $backwardBlock
+            (i32.add (local.get $dy) (local.get $k)) (i32.add (local.get $x) (local.get $k))
+            (i32.add (local.get $dx) (local.get $k)) (local.get $gamma)
+            (i32.add (local.get $invStd) (local.get $l)) (i32.add (local.get $dMean) (local.get $l))
+            (i32.add (local.get $dInvStd) (local.get $l))
+            (local.get $dGammaSum) (local.get $dBetaSum) (local.get $columns) (local.get $n)
+            (call $chunkVectors (local.get $chunk) (i32.sub (local.get $end) (local.get $lane)))
+            (local.get $scratch))
+        (local.set $lane (i32.add (local.get $lane) (i32.shl (local.get $chunk) (i32.const 2))))
+        (br $nextChunk)))
+      (local.set $lane (local.get $end))
       (block $done (loop $next
         (br_if $done (i32.ge_u (local.get $lane) (i32.shl (local.get $lanes) (i32.const 2))))
         (call $backwardGroup

@@ -19,20 +19,20 @@ export interface StridedSimdKernels {
       scratch: number): void;
   forwardLanes(
       x: number, gamma: number, beta: number, y: number, mean: number, invStd: number,
-      blockCount: number, blocks: number, lanes: number, columns: number, groupLength: number,
-      scratch: number, epsilon: number): void;
+      blockCount: number, blocks: number, lanes: number, chunk: number, columns: number,
+      groupLength: number, scratch: number, epsilon: number): void;
   backwardLanes(
       dy: number, x: number, invStd: number, gamma: number, dMean: number, dInvStd: number,
       dx: number, dGamma: number, dBeta: number, dGammaSum: number, dBetaSum: number,
-      blockCount: number, blocks: number, lanes: number, columns: number, groupLength: number,
-      scratch: number): void;
+      blockCount: number, blocks: number, lanes: number, chunk: number, columns: number,
+      groupLength: number, scratch: number): void;
 }
 
 /**
  * How the kernels walk a layout, with the i32 tables they read.
  * 'lanes' (the innermost axis is kept): `width` adjacent groups form a
- * block; tables: each block's start, each column's offset from its group's
- * start (bytes). 'runs' (the innermost axis is normalized): x is walked in
+ * block, run `chunk` groups at a time; tables: each block's start, each
+ * column's offset from its group's start (bytes). 'runs' (the innermost axis is normalized): x is walked in
  * memory order, a run of `width` elements at a time; table: per axis run
  * but the innermost, outermost first, its size, its byte weights into the
  * per-group scratch (32 bytes a group) and into gamma, and a counter (0).
@@ -43,12 +43,18 @@ export interface StridedPlan {
   width: number;
   /** lanes: blocks; runs: runs. */
   count: number;
+  chunk: number;
   scratchBytes: number;
 }
 
 const FLOAT32_BYTES = 4;
+/** Scratch bytes per group: a runs call holds all groups, a lanes call a chunk. */
 const RUNS_SCRATCH_BYTES = 32;
 const LANES_SCRATCH_BYTES = 32;
+/** Bytes of x in one lanes chunk: its second pass reads them from cache. */
+const LANES_CHUNK_BYTES = 1 << 19;
+/** Runs' scratch may take a quarter of x's bytes, or this much. */
+const RUNS_SCRATCH_LIMIT = 1 << 20;
 
 /** The plan for a layout the strided kernels take, or null. */
 export function stridedPlan(layout: GroupLayout): StridedPlan|null {
@@ -68,22 +74,30 @@ export function stridedPlan(layout: GroupLayout): StridedPlan|null {
         groupWeight *= size;
       }
     }
+    const scratchBytes = RUNS_SCRATCH_BYTES * groupCount;
+    if (scratchBytes > Math.max(groupCount * groupLength, RUNS_SCRATCH_LIMIT)) {
+      return null;
+    }
     return {
       family: 'runs',
       tables: [table],
       width: inner.size,
       count: groupCount * groupLength / inner.size,
-      scratchBytes: RUNS_SCRATCH_BYTES * groupCount,
+      chunk: 0,
+      scratchBytes,
     };
   }
   const bytes = (offsets: Int32Array) => offsets.map(o => o * FLOAT32_BYTES);
   const blocks = bytes(groupOffsets({...layout, dims: outer, groupCount: groupCount / inner.size}).x);
+  const lanes = inner.size;
+  const chunk = Math.max(4, Math.min(lanes, LANES_CHUNK_BYTES / (FLOAT32_BYTES * groupLength)) & ~3);
   return {
     family: 'lanes',
     tables: [blocks, bytes(columnOffsets(layout).x)],
-    width: inner.size,
+    width: lanes,
     count: blocks.length,
-    scratchBytes: LANES_SCRATCH_BYTES * inner.size,
+    chunk,
+    scratchBytes: LANES_SCRATCH_BYTES * chunk,
   };
 }
 
@@ -129,8 +143,8 @@ export function forwardStrided(
         tables[0].length / 4, count, width, m.scratch, epsilon);
   } else {
     kernels.forwardLanes(
-        a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, count, m.tables[0], width, m.tables[1],
-        tables[1].length, m.scratch, epsilon);
+        a.x, a.gamma, a.beta, a.y, a.mean, a.invStd, count, m.tables[0], width, plan.chunk,
+        m.tables[1], tables[1].length, m.scratch, epsilon);
   }
 }
 
@@ -162,7 +176,7 @@ export function backwardStrided(
         ...args, groupCount, m.tables[0], tables[0].length / 4, count, width, m.scratch);
   } else {
     kernels.backwardLanes(
-        ...args, count, m.tables[0], width, m.tables[1], tables[1].length, m.scratch);
+        ...args, count, m.tables[0], width, plan.chunk, m.tables[1], tables[1].length, m.scratch);
   }
 }
 
