@@ -21,6 +21,12 @@ const LAYOUTS: Array<[string, number[], number[], 'lanes'|'runs'|null]> = [
   ['last axis (the contiguous kernels)', [4, 6], [1], null],
 ];
 
+test('runs layouts whose per-group scratch would outgrow x stay on the JS loops', () => {
+  // 32 bytes of scratch per group of 4 elements (16 bytes), 9.6 MB in all.
+  expect(strided.stridedPlan(groupLayout([2, 300000, 2], [0, 2], [0, 2]))).toBeNull();
+  expect(strided.stridedPlan(groupLayout([2, 30000, 2], [0, 2], [0, 2]))?.family).toBe('runs');
+});
+
 describe.each(LAYOUTS)('%s', (_name, shape, axis, family) => {
   test(`plan: ${family ?? 'none'}`, () => {
     expect(strided.stridedPlan(groupLayout(shape, axis, axis))?.family ?? null).toBe(family);
