@@ -98,3 +98,34 @@ describe.each(LAYOUTS.filter(l => l[3] != null))('strided kernels, %s', (_name, 
     tf.dispose([x, gamma, w]);
   });
 });
+
+test.each(LAYOUTS.filter(l => l[3] != null).map(l => [l[0], l[1], l[2]] as const))(
+    'on a shared memory (threaded backend) as on a plain one: %s', (_name, shape, axis) => {
+      const size = tf.util.sizeFromShape(shape);
+      const layout = groupLayout(shape, axis, axis);
+      const plan = strided.stridedPlan(layout)!;
+      const x = normalData(size, 64, 3, 100);
+      const gamma = normalData(layout.paramSize, 65), beta = normalData(layout.paramSize, 66);
+      const results = [
+        new WebAssembly.Memory({initial: 160}),
+        new WebAssembly.Memory({initial: 160, maximum: 160, shared: true}),
+      ].map(memory => {
+        const kernels = strided.instantiateStridedKernels(memory)!;
+        // x, gamma, beta, y, mean, invStd, then the plan.
+        const f32 = new Float32Array(memory.buffer);
+        const at = [0, size, size + layout.paramSize, size + 2 * layout.paramSize,
+                    2 * size + 2 * layout.paramSize, 2 * size + 2 * layout.paramSize + layout.groupCount,
+                    2 * size + 2 * layout.paramSize + 2 * layout.groupCount];
+        f32.set(x, at[0]);
+        f32.set(gamma, at[1]);
+        f32.set(beta, at[2]);
+        const m = strided.writePlan(plan, memory.buffer, 4 * at[6]);
+        const [xAt, gammaAt, betaAt, y, mean, invStd] = at.map(a => 4 * a);
+        strided.forwardStrided(kernels, plan, m, layout.groupCount,
+                               {x: xAt, gamma: gammaAt, beta: betaAt, y, mean, invStd}, 1e-5);
+        return f32.slice(at[3], at[3] + size);
+      });
+      const want = refForward(x, shape, axis, gamma, beta, 1e-5).y;
+      expect(compare(results[0], want, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
+      expect(results[1].findIndex((v, i) => !Object.is(v, results[0][i]))).toBe(-1);
+    });
