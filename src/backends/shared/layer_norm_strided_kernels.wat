@@ -723,11 +723,12 @@
       (br $nextColumn))))
 
   ;; Backward over the first 4 * $vectors groups of a block, in memory order;
-  ;; $scratch: 128 bytes per four groups. Adds into the float64 $dGammaSum and $dBetaSum.
+  ;; $scratch: 128 bytes per four groups. Adds into the float64 $dGammaSum and
+  ;; $dBetaSum the groups that $maskLo and $maskHi (float64 lanes) keep.
   (func $backwardBlock (param $dy i32) (param $x i32) (param $dx i32) (param $gamma i32)
       (param $invStd i32) (param $dMean i32) (param $dInvStd i32)
       (param $dGammaSum i32) (param $dBetaSum i32) (param $columns i32) (param $n i32)
-      (param $vectors i32) (param $scratch i32)
+      (param $vectors i32) (param $scratch i32) (param $maskLo v128) (param $maskHi v128)
     (local $k i32) (local $bytes i32) (local $row i32) (local $o i32) (local $s i32) (local $rowBytes i32)
     (local $sum i32) (local $v v128) (local $vdy v128) (local $count v128) (local $gm v128)
     (local $xhLo v128) (local $xhHi v128) (local $dyLo v128) (local $dyHi v128)
@@ -798,6 +799,8 @@
             (f64x2.mul (local.get $gLo) (local.get $xhLo))))
         (v128.store offset=112 (local.get $s) (f64x2.add (v128.load offset=112 (local.get $s))
             (f64x2.mul (local.get $gHi) (local.get $xhHi))))
+        (local.set $dyLo (v128.and (local.get $dyLo) (local.get $maskLo)))
+        (local.set $dyHi (v128.and (local.get $dyHi) (local.get $maskHi)))
         (local.set $colGamma (f64x2.add (local.get $colGamma)
             (f64x2.add (f64x2.mul (local.get $dyLo) (local.get $xhLo)) (f64x2.mul (local.get $dyHi) (local.get $xhHi)))))
         (local.set $colBeta (f64x2.add (local.get $colBeta) (f64x2.add (local.get $dyLo) (local.get $dyHi))))
@@ -880,9 +883,14 @@
                        (i32.lt_u (local.get $chunk) (local.get $bytesLeft)))
                (i32.const 4)))
 
+  ;; Whether the groups past the last multiple of four run as the block's
+  ;; last four (else one at a time, as runs of length 1).
+  (func $overlapTail (param $lanes i32) (result i32)
+    (i32.and (i32.ge_u (local.get $lanes) (i32.const 4))
+             (i32.ne (i32.and (local.get $lanes) (i32.const 3)) (i32.const 0))))
+
   ;; Groups of block b, lane l are numbered b * lanes + l. A block runs $chunk
-  ;; lanes (a multiple of four) at a time; lanes past the last multiple of
-  ;; four run one group at a time, as runs of length 1. $scratch: 32 * $chunk bytes.
+  ;; lanes (a multiple of four) at a time, then its tail. $scratch: 32 * $chunk bytes.
   (func (export "forwardLanes")
       (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
       (param $meanOut i32) (param $invStdOut i32) (param $blockCount i32) (param $blocks i32)
@@ -908,6 +916,17 @@
         (local.set $lane (i32.add (local.get $lane) (i32.shl (local.get $chunk) (i32.const 2))))
         (br $nextChunk)))
       (local.set $lane (local.get $end))
+      (if (call $overlapTail (local.get $lanes))
+        (then
+          ;; The last four groups again: the same values for those already done.
+          (local.set $lane (i32.shl (i32.sub (local.get $lanes) (i32.const 4)) (i32.const 2)))
+          (call $forwardBlock
+              (i32.add (local.get $x) (i32.add (local.get $at) (local.get $lane))) (local.get $gamma)
+              (local.get $beta) (i32.add (local.get $y) (i32.add (local.get $at) (local.get $lane)))
+              (i32.add (local.get $meanOut) (i32.add (local.get $stat) (local.get $lane)))
+              (i32.add (local.get $invStdOut) (i32.add (local.get $stat) (local.get $lane)))
+              (local.get $columns) (local.get $n) (i32.const 1) (local.get $scratch) (local.get $epsilon))
+          (local.set $lane (i32.shl (local.get $lanes) (i32.const 2)))))
       (block $done (loop $next
         (br_if $done (i32.ge_u (local.get $lane) (i32.shl (local.get $lanes) (i32.const 2))))
         (call $forwardGroup
@@ -949,10 +968,29 @@
             (i32.add (local.get $dInvStd) (local.get $l))
             (local.get $dGammaSum) (local.get $dBetaSum) (local.get $columns) (local.get $n)
             (call $chunkVectors (local.get $chunk) (i32.sub (local.get $end) (local.get $lane)))
-            (local.get $scratch))
+            (local.get $scratch) (v128.const i64x2 -1 -1) (v128.const i64x2 -1 -1))
         (local.set $lane (i32.add (local.get $lane) (i32.shl (local.get $chunk) (i32.const 2))))
         (br $nextChunk)))
       (local.set $lane (local.get $end))
+      (if (call $overlapTail (local.get $lanes))
+        (then
+          ;; The last four groups again, adding to dGamma and dBeta only the new ones.
+          (local.set $lane (i32.shl (i32.sub (local.get $lanes) (i32.const 4)) (i32.const 2)))
+          (local.set $k (i32.add (local.get $at) (local.get $lane)))
+          (local.set $l (i32.add (local.get $stat) (local.get $lane)))
+          (call $backwardBlock
+              (i32.add (local.get $dy) (local.get $k)) (i32.add (local.get $x) (local.get $k))
+              (i32.add (local.get $dx) (local.get $k)) (local.get $gamma)
+              (i32.add (local.get $invStd) (local.get $l)) (i32.add (local.get $dMean) (local.get $l))
+              (i32.add (local.get $dInvStd) (local.get $l))
+              (local.get $dGammaSum) (local.get $dBetaSum) (local.get $columns) (local.get $n)
+              (i32.const 1) (local.get $scratch)
+              ;; New: the last lanes & 3 of the four.
+              (i64x2.replace_lane 1 (v128.const i64x2 0 0) (i64.extend_i32_s (i32.sub (i32.const 0)
+                  (i32.eq (i32.and (local.get $lanes) (i32.const 3)) (i32.const 3)))))
+              (i64x2.replace_lane 0 (v128.const i64x2 -1 -1) (i64.extend_i32_s (i32.sub (i32.const 0)
+                  (i32.ge_u (i32.and (local.get $lanes) (i32.const 3)) (i32.const 2))))))
+          (local.set $lane (i32.shl (local.get $lanes) (i32.const 2)))))
       (block $done (loop $next
         (br_if $done (i32.ge_u (local.get $lane) (i32.shl (local.get $lanes) (i32.const 2))))
         (call $backwardGroup
