@@ -13,7 +13,8 @@ import {compare, normalData, refForward, refGrads} from '../conformance/referenc
 
 const LAYOUTS: Array<[string, number[], number[], 'lanes'|'runs'|null]> = [
   ['NCHW axis 1', [2, 6, 3, 5], [1], 'lanes'],
-  ['NCHW axis 1, 2 groups a block', [3, 1024, 2], [1], 'lanes'],
+  ['NCHW axis 1, 5 groups a block', [3, 512, 5], [1], 'lanes'],
+  ['NCHW axis 1, 3 groups a block (the JS loops)', [3, 512, 3], [1], null],
   ['NCHW axis 1, blocks in chunks of 2048 groups and a tail', [2, 64, 4106], [1], 'lanes'],
   ['rank 5, axes [1, 3]', [2, 3, 2, 3, 4], [1, 3], 'lanes'],
   ['axes [0, 2]', [3, 4, 10], [0, 2], 'runs'],

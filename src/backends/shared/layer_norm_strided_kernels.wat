@@ -245,7 +245,7 @@
   (func $entry (param $table i32) (param $i i32) (result i32)
     (i32.load (i32.add (local.get $table) (i32.shl (local.get $i) (i32.const 2)))))
 
-  ;; --- One group at a time (lanes past the last multiple of four) ----------
+  ;; --- One group at a time --------------------------------------------------
 
   ;; Forward over one group starting at $x (and $y), $runCount runs at the byte
   ;; offsets of the table $runs; stores its mean and invStd.
@@ -297,61 +297,6 @@
             (i32.add (local.get $x) (local.get $off)) (i32.add (local.get $gamma) (local.get $param))
             (i32.add (local.get $beta) (local.get $param)) (i32.add (local.get $y) (local.get $off))
             (local.get $runBytes) (local.get $hi) (local.get $lo) (local.get $scale))))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $next))))
-
-  ;; Backward over one group starting at $x (and $dy, $dx).
-  (func $backwardGroup (param $dy i32) (param $x i32) (param $dx i32) (param $gamma i32)
-      (param $invStd f64) (param $dMean f64) (param $dInvStd f64)
-      (param $dGammaSum i32) (param $dBetaSum i32)
-      (param $runs i32) (param $runCount i32) (param $runLength i32)
-    (local $r i32) (local $off i32) (local $runBytes i32) (local $count f64) (local $mean f64)
-    (local $sumG f64) (local $sumGXhat f64) (local $xhatCoef f64) (local $constCoef f64)
-    (local $hi f32) (local $lo f32)
-    (local.set $runBytes (i32.shl (local.get $runLength) (i32.const 2)))
-    (local.set $count (f64.mul (f64.convert_i32_u (local.get $runCount))
-                               (f64.convert_i32_u (local.get $runLength))))
-    ;; The mean from x in float64 (src/kernel_names.ts).
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
-      (local.set $mean (f64.add (local.get $mean) (call $sum
-          (i32.add (local.get $x) (call $entry (local.get $runs) (local.get $r))) (local.get $runLength))))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $next)))
-    (local.set $mean (f64.div (local.get $mean) (local.get $count)))
-    (local.set $r (i32.const 0))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
-      (local.set $off (call $entry (local.get $runs) (local.get $r)))
-      (call $gradSumsRun
-          (i32.add (local.get $dy) (local.get $off)) (i32.add (local.get $x) (local.get $off))
-          (i32.add (local.get $gamma) (i32.mul (local.get $r) (local.get $runBytes)))
-          (i32.add (local.get $dGammaSum) (i32.shl (i32.mul (local.get $r) (local.get $runBytes)) (i32.const 1)))
-          (i32.add (local.get $dBetaSum) (i32.shl (i32.mul (local.get $r) (local.get $runBytes)) (i32.const 1)))
-          (local.get $runLength) (local.get $mean) (local.get $invStd))
-      (local.set $sumGXhat (f64.add (local.get $sumGXhat)))
-      (local.set $sumG (f64.add (local.get $sumG)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $next)))
-    (local.set $xhatCoef (f64.div
-        (f64.add (f64.mul (local.get $invStd) (local.get $sumGXhat))
-                 (f64.mul (f64.mul (local.get $dInvStd) (local.get $invStd)) (local.get $invStd)))
-        (local.get $count)))
-    (local.set $constCoef (f64.div
-        (f64.sub (local.get $dMean) (f64.mul (local.get $invStd) (local.get $sumG)))
-        (local.get $count)))
-    (local.set $hi (f32.demote_f64 (local.get $mean)))
-    (local.set $lo (f32.demote_f64 (f64.sub (local.get $mean) (f64.promote_f32 (local.get $hi)))))
-    (local.set $r (i32.const 0))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $r) (local.get $runCount)))
-      (local.set $off (call $entry (local.get $runs) (local.get $r)))
-      (call $dxRun
-          (i32.add (local.get $dy) (local.get $off)) (i32.add (local.get $x) (local.get $off))
-          (i32.add (local.get $gamma) (i32.mul (local.get $r) (local.get $runBytes)))
-          (i32.add (local.get $dx) (local.get $off)) (local.get $runBytes)
-          (local.get $hi) (local.get $lo) (f32.demote_f64 (local.get $invStd))
-          (f32.demote_f64 (local.get $xhatCoef)) (f32.demote_f64 (local.get $constCoef)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $next))))
 
@@ -883,14 +828,9 @@
                        (i32.lt_u (local.get $chunk) (local.get $bytesLeft)))
                (i32.const 4)))
 
-  ;; Whether the groups past the last multiple of four run as the block's
-  ;; last four (else one at a time, as runs of length 1).
-  (func $overlapTail (param $lanes i32) (result i32)
-    (i32.and (i32.ge_u (local.get $lanes) (i32.const 4))
-             (i32.ne (i32.and (local.get $lanes) (i32.const 3)) (i32.const 0))))
-
-  ;; Groups of block b, lane l are numbered b * lanes + l. A block runs $chunk
-  ;; lanes (a multiple of four) at a time, then its tail. $scratch: 32 * $chunk bytes.
+  ;; Groups of block b, lane l are numbered b * lanes + l; lanes >= 4. A block
+  ;; runs $chunk lanes (a multiple of four) at a time; groups past the last
+  ;; multiple of four run as its last four. $scratch: 32 * $chunk bytes.
   (func (export "forwardLanes")
       (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
       (param $meanOut i32) (param $invStdOut i32) (param $blockCount i32) (param $blocks i32)
@@ -915,8 +855,7 @@
             (local.get $scratch) (local.get $epsilon))
         (local.set $lane (i32.add (local.get $lane) (i32.shl (local.get $chunk) (i32.const 2))))
         (br $nextChunk)))
-      (local.set $lane (local.get $end))
-      (if (call $overlapTail (local.get $lanes))
+      (if (i32.and (local.get $lanes) (i32.const 3))
         (then
           ;; The last four groups again: the same values for those already done.
           (local.set $lane (i32.shl (i32.sub (local.get $lanes) (i32.const 4)) (i32.const 2)))
@@ -925,18 +864,7 @@
               (local.get $beta) (i32.add (local.get $y) (i32.add (local.get $at) (local.get $lane)))
               (i32.add (local.get $meanOut) (i32.add (local.get $stat) (local.get $lane)))
               (i32.add (local.get $invStdOut) (i32.add (local.get $stat) (local.get $lane)))
-              (local.get $columns) (local.get $n) (i32.const 1) (local.get $scratch) (local.get $epsilon))
-          (local.set $lane (i32.shl (local.get $lanes) (i32.const 2)))))
-      (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $lane) (i32.shl (local.get $lanes) (i32.const 2))))
-        (call $forwardGroup
-            (i32.add (local.get $x) (i32.add (local.get $at) (local.get $lane))) (local.get $gamma) (local.get $beta)
-            (i32.add (local.get $y) (i32.add (local.get $at) (local.get $lane)))
-            (i32.add (local.get $meanOut) (i32.add (local.get $stat) (local.get $lane)))
-            (i32.add (local.get $invStdOut) (i32.add (local.get $stat) (local.get $lane)))
-            (local.get $columns) (local.get $n) (i32.const 1) (local.get $epsilon))
-        (local.set $lane (i32.add (local.get $lane) (i32.const 4)))
-        (br $next)))
+              (local.get $columns) (local.get $n) (i32.const 1) (local.get $scratch) (local.get $epsilon))))
       (local.set $block (i32.add (local.get $block) (i32.const 1)))
       (br $nextBlock))))
 
@@ -971,8 +899,7 @@
             (local.get $scratch) (v128.const i64x2 -1 -1) (v128.const i64x2 -1 -1))
         (local.set $lane (i32.add (local.get $lane) (i32.shl (local.get $chunk) (i32.const 2))))
         (br $nextChunk)))
-      (local.set $lane (local.get $end))
-      (if (call $overlapTail (local.get $lanes))
+      (if (i32.and (local.get $lanes) (i32.const 3))
         (then
           ;; The last four groups again, adding to dGamma and dBeta only the new ones.
           (local.set $lane (i32.shl (i32.sub (local.get $lanes) (i32.const 4)) (i32.const 2)))
@@ -989,21 +916,7 @@
               (i64x2.replace_lane 1 (v128.const i64x2 0 0) (i64.extend_i32_s (i32.sub (i32.const 0)
                   (i32.eq (i32.and (local.get $lanes) (i32.const 3)) (i32.const 3)))))
               (i64x2.replace_lane 0 (v128.const i64x2 -1 -1) (i64.extend_i32_s (i32.sub (i32.const 0)
-                  (i32.ge_u (i32.and (local.get $lanes) (i32.const 3)) (i32.const 2))))))
-          (local.set $lane (i32.shl (local.get $lanes) (i32.const 2)))))
-      (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $lane) (i32.shl (local.get $lanes) (i32.const 2))))
-        (call $backwardGroup
-            (i32.add (local.get $dy) (i32.add (local.get $at) (local.get $lane)))
-            (i32.add (local.get $x) (i32.add (local.get $at) (local.get $lane)))
-            (i32.add (local.get $dx) (i32.add (local.get $at) (local.get $lane))) (local.get $gamma)
-            (f64.promote_f32 (f32.load (i32.add (local.get $invStd) (i32.add (local.get $stat) (local.get $lane)))))
-            (f64.promote_f32 (f32.load (i32.add (local.get $dMean) (i32.add (local.get $stat) (local.get $lane)))))
-            (f64.promote_f32 (f32.load (i32.add (local.get $dInvStd) (i32.add (local.get $stat) (local.get $lane)))))
-            (local.get $dGammaSum) (local.get $dBetaSum)
-            (local.get $columns) (local.get $n) (i32.const 1))
-        (local.set $lane (i32.add (local.get $lane) (i32.const 4)))
-        (br $next)))
+                  (i32.ge_u (i32.and (local.get $lanes) (i32.const 3)) (i32.const 2))))))))
       (local.set $block (i32.add (local.get $block) (i32.const 1)))
       (br $nextBlock)))
     (call $roundSums (local.get $dGammaSum) (local.get $dBetaSum) (local.get $dGamma)

@@ -87,6 +87,10 @@ export function stridedPlan(layout: GroupLayout): StridedPlan|null {
       scratchBytes,
     };
   }
+  if (inner.size < 4) {
+    // Fewer than four groups side by side: no f32x4 to fill, the JS loops are as fast.
+    return null;
+  }
   const bytes = (offsets: Int32Array) => offsets.map(o => o * FLOAT32_BYTES);
   const blocks = bytes(groupOffsets({...layout, dims: outer, groupCount: groupCount / inner.size}).x);
   const lanes = inner.size;
