@@ -93,6 +93,11 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     {featureAxes: [1, 3], data: 'constantRows'}),
   c('rank 7, featureAxes [3, 6] of axes [1, 3, 5]', [2, 3, 2, 3, 2, 2, 3], [1, 3, 5],
     {featureAxes: [3, 6]}),
+  c('NCHW axis 1, 14 groups a block, stats gradient', [3, 5, 2, 7], 1, {statsGrad: true}),
+  c('rank 5, NCDHW channel axis 1', [2, 6, 3, 2, 5], 1),
+  c('large mean rows, axes [0, 2]', [3, 5, 13], [0, 2], {data: 'largeMean', statsGrad: true}),
+  c('constant rows, axes [0, 2]', [3, 4, 9], [0, 2], {data: 'constantRows'}),
+  c('NaN and Infinity, axes [0, 2]', [2, 4, 6], [0, 2], {data: 'nonFinite'}),
 ];
 
 /** Stated tolerances: |actual - expected| <= atol * max(1, max|expected|) + rtol * |expected|. */

@@ -19,6 +19,7 @@ export function emscriptenHeap(backend: BackendWasm): EmscriptenHeap {
 }
 
 const FLOAT32_BYTES = 4;
+export const FLOAT64_BYTES = 8;
 
 /**
  * The heap of one kernel call. Make views after the last allocation: growing

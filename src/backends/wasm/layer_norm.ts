@@ -10,8 +10,10 @@ import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_nam
 import {statsShape} from '../../layer_norm_util';
 import {checkForwardKernel} from '../shared/kernel_inputs';
 import {forwardGroups} from '../shared/layer_norm_impl';
+import {forwardStrided, stridedPlan, planBytes, writePlan} from '../shared/strided_simd';
 import {runOnHeap} from './heap';
 import {simdKernels} from './simd_kernels';
+import {stridedKernels} from './strided_kernels';
 
 export function layerNorm(args: {
   inputs: LayerNormInputs,
@@ -37,6 +39,16 @@ export function layerNorm(args: {
     if (kernels != null && layout.contiguous && layout.paramsPerColumn) {
       kernels.forwardGroups(
           xAt, gammaAt, betaAt, yAt, meanAt, invStdAt, groupCount, groupLength, attrs.epsilon);
+      return;
+    }
+    const strided = stridedKernels(backend);
+    const plan = strided && stridedPlan(layout);
+    if (strided != null && plan != null) {
+      const planAt = heap.allocate(planBytes(plan));
+      const memory = writePlan(plan, heap.float32View(0, 0).buffer, planAt);
+      forwardStrided(strided, plan, memory, groupCount, {
+        x: xAt, gamma: gammaAt, beta: betaAt, y: yAt, mean: meanAt, invStd: invStdAt,
+      }, attrs.epsilon);
       return;
     }
     const size = groupCount * groupLength;

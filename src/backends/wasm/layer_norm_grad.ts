@@ -9,8 +9,10 @@ import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../.
 import {checkBackwardKernel} from '../shared/kernel_inputs';
 import {backwardGroups, GradArrays} from '../shared/layer_norm_grad_impl';
 import {PARAM_SUMS_BYTES_PER_COLUMN} from '../shared/simd_module';
-import {runOnHeap} from './heap';
+import {backwardStrided, planBytes, stridedPlan, writePlan} from '../shared/strided_simd';
+import {FLOAT64_BYTES, runOnHeap} from './heap';
 import {simdKernels} from './simd_kernels';
+import {stridedKernels} from './strided_kernels';
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
@@ -44,6 +46,19 @@ export function layerNormGrad(args: {
           groupLength);
       heap.float32View(dGammaAt, groupLength).set(sums.subarray(0, groupLength));
       heap.float32View(dBetaAt, groupLength).set(sums.subarray(groupLength));
+      return;
+    }
+    const strided = stridedKernels(backend);
+    const plan = strided && stridedPlan(layout);
+    if (strided != null && plan != null) {
+      const dGammaSum = heap.allocate(groupLength * FLOAT64_BYTES);
+      const dBetaSum = heap.allocate(groupLength * FLOAT64_BYTES);
+      const planAt = heap.allocate(planBytes(plan));
+      const memory = writePlan(plan, heap.float32View(0, 0).buffer, planAt);
+      backwardStrided(strided, plan, memory, groupCount, {
+        dy: dyAt, x: xAt, invStd: invStdAt, gamma: gammaAt, dMean: dMeanAt, dInvStd: dInvStdAt,
+        dx: dxAt, dGamma: dGammaAt, dBeta: dBetaAt, dGammaSum, dBetaSum,
+      });
       return;
     }
     const size = groupCount * groupLength;
