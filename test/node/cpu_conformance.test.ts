@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as lib from '../../src';
 import * as arena from '../../src/backends/cpu/simd_arena';
+import * as strided from '../../src/backends/shared/strided_simd';
 import {KernelImplementation} from '../../src/backends/shared/simd_module';
 import {CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
@@ -40,6 +41,25 @@ describe.each(['simd', 'js'] as KernelImplementation[])('cpu kernels, %s', imple
       regions.mockRestore();
     }
   });
+
+  test.each([[[2, 8, 4, 5], 1], [[3, 4, 6], [0, 2]]] as Array<[number[], number|number[]]>)(
+      `${implementation}: x %j, axis %j: ${
+          implementation === 'js' ? 'the JS loops' : 'the strided kernels, both ways'}`,
+      (shape, axis) => {
+        const forward = jest.spyOn(strided, 'forwardStrided');
+        const backward = jest.spyOn(strided, 'backwardStrided');
+        try {
+          const x = tf.randomNormal(shape);
+          const grads = tf.grads((a: tf.Tensor) => lib.layerNorm(a, null, null, {axis}).square().sum())([x]);
+          const calls = implementation === 'js' ? 0 : 1;
+          expect(forward).toHaveBeenCalledTimes(calls);
+          expect(backward).toHaveBeenCalledTimes(calls);
+          tf.dispose([x, ...grads]);
+        } finally {
+          forward.mockRestore();
+          backward.mockRestore();
+        }
+      });
 
   describe.each(CONFORMANCE_CASES.map(c => [c.name, c] as const))('%s', (_name, c) => {
     test('forward, stats and gradients match the float64 reference', async () => {

@@ -7,7 +7,8 @@ import {statsShape} from '../../layer_norm_util';
 import {GroupLayout} from '../../layout';
 import {checkForwardKernel} from '../shared/kernel_inputs';
 import {forwardGroups} from '../shared/layer_norm_impl';
-import {chunkRows, simdRegions} from './simd_arena';
+import {forwardStrided, planBytes, stridedPlan, writePlan} from '../shared/strided_simd';
+import {chunkRows, FLOAT32_BYTES, simdRegions} from './simd_arena';
 
 export function layerNorm(args: {
   inputs: LayerNormInputs,
@@ -17,6 +18,7 @@ export function layerNorm(args: {
   const {inputs, backend, attrs} = args;
   const {layout} = checkForwardKernel('cpu', inputs, attrs);
   const [y, mean, invStd] = forwardSimd(layout, inputs, backend, attrs.epsilon) ??
+      forwardStridedSimd(layout, inputs, backend, attrs.epsilon) ??
       forwardJs(layout, inputs, backend, attrs.epsilon);
   const statShape = statsShape(inputs.x.shape, attrs.axis);
   return [
@@ -55,6 +57,35 @@ function forwardSimd(
     invStd.set(heap.subarray(invStdAt, invStdAt + rows), row);
   }
   return [y, mean, invStd];
+}
+
+/** Non-contiguous groups: the whole tensors copied in, the strided kernels, copied out. */
+function forwardStridedSimd(
+    layout: GroupLayout, {x, gamma, beta}: LayerNormInputs, backend: MathBackendCPU,
+    epsilon: number): Float32Array[]|null {
+  const plan = stridedPlan(layout);
+  const {groupCount, groupLength, paramSize} = layout;
+  const size = groupCount * groupLength;
+  const simd = plan && simdRegions([
+    size, paramSize, paramSize, size, groupCount, groupCount, planBytes(plan) / FLOAT32_BYTES,
+  ]);
+  if (plan == null || simd?.strided == null) {
+    return null;
+  }
+  const {strided, heap, starts: [xAt, gammaAt, betaAt, yAt, meanAt, invStdAt, planAt]} = simd;
+  heap.set(values(backend, x), xAt);
+  heap.set(values(backend, gamma), gammaAt);
+  heap.set(values(backend, beta), betaAt);
+  const memory = writePlan(plan, heap.buffer, FLOAT32_BYTES * planAt);
+  forwardStrided(strided, plan, memory, groupCount, {
+    x: 4 * xAt, gamma: 4 * gammaAt, beta: 4 * betaAt, y: 4 * yAt, mean: 4 * meanAt,
+    invStd: 4 * invStdAt,
+  }, epsilon);
+  return [
+    heap.slice(yAt, yAt + size),
+    heap.slice(meanAt, meanAt + groupCount),
+    heap.slice(invStdAt, invStdAt + groupCount),
+  ];
 }
 
 function forwardJs(

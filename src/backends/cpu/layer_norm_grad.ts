@@ -8,6 +8,7 @@ import {checkBackwardKernel} from '../shared/kernel_inputs';
 import {backwardGroups, GradArrays} from '../shared/layer_norm_grad_impl';
 import {readFloat32, values} from './layer_norm';
 import {PARAM_SUMS_BYTES_PER_COLUMN} from '../shared/simd_module';
+import {backwardStrided, planBytes, stridedPlan, writePlan} from '../shared/strided_simd';
 import {chunkRows, FLOAT32_BYTES, simdRegions} from './simd_arena';
 
 export function layerNormGrad(args: {
@@ -18,7 +19,8 @@ export function layerNormGrad(args: {
   const {inputs, backend} = args;
   const layout = checkBackwardKernel('cpu', inputs, args.attrs);
   const [dx, dGamma, dBeta] =
-      backwardSimd(layout, inputs, backend) ?? backwardJs(layout, inputs, backend);
+      backwardSimd(layout, inputs, backend) ?? backwardStridedSimd(layout, inputs, backend) ??
+      backwardJs(layout, inputs, backend);
   const paramShape = inputs.gamma.shape;
   return [
     backend.makeTensorInfo(inputs.x.shape, 'float32', dx),
@@ -61,6 +63,38 @@ function backwardSimd(
     dx.set(heap.subarray(dyAt, dyAt + rows * n), row * n);
   }
   return [dx, Float32Array.from(sums.subarray(0, n)), Float32Array.from(sums.subarray(n))];
+}
+
+/** Non-contiguous groups: the whole tensors copied in, the strided kernels, copied out. */
+function backwardStridedSimd(
+    layout: GroupLayout, inputs: LayerNormGradInputs, backend: MathBackendCPU): Float32Array[]|null {
+  const plan = stridedPlan(layout);
+  const {groupCount, groupLength: n} = layout;
+  const size = groupCount * n;
+  const simd = plan && simdRegions([
+    size, size, groupCount, n, groupCount, groupCount, size, n, n, 2 * n, 2 * n,
+    planBytes(plan) / FLOAT32_BYTES,
+  ]);
+  if (plan == null || simd?.strided == null) {
+    return null;
+  }
+  const {strided, heap, starts} = simd;
+  const [dyAt, xAt, invStdAt, gammaAt, dMeanAt, dInvStdAt, dxAt, dGammaAt, dBetaAt,
+         dGammaSumAt, dBetaSumAt, planAt] = starts;
+  const {dy, x, invStd, gamma, dMean, dInvStd} = inputs;
+  [dy, x, invStd, gamma, dMean, dInvStd].forEach(
+      (t, i) => heap.set(values(backend, t), starts[i]));
+  const memory = writePlan(plan, heap.buffer, FLOAT32_BYTES * planAt);
+  backwardStrided(strided, plan, memory, groupCount, {
+    dy: 4 * dyAt, x: 4 * xAt, invStd: 4 * invStdAt, gamma: 4 * gammaAt, dMean: 4 * dMeanAt,
+    dInvStd: 4 * dInvStdAt, dx: 4 * dxAt, dGamma: 4 * dGammaAt, dBeta: 4 * dBetaAt,
+    dGammaSum: 4 * dGammaSumAt, dBetaSum: 4 * dBetaSumAt,
+  });
+  return [
+    heap.slice(dxAt, dxAt + size),
+    heap.slice(dGammaAt, dGammaAt + n),
+    heap.slice(dBetaAt, dBetaAt + n),
+  ];
 }
 
 function backwardJs(

@@ -1,11 +1,13 @@
 /**
- * The SIMD kernels for the cpu backend, on a WebAssembly memory of our own:
- * the tensors stream through it a chunk of groups at a time, small enough to
- * stay in cache, so memory traffic is one read of the inputs and one write
- * of the outputs. The memory is kept for the next call up to RETAINED_BYTES;
- * a larger call (huge groups) gets a memory of its own.
+ * The SIMD kernels for the cpu backend, on a WebAssembly memory of our own.
+ * Contiguous groups stream through it a chunk of groups at a time, small
+ * enough to stay in cache, so memory traffic is one read of the inputs and
+ * one write of the outputs; strided layouts copy whole tensors in and out.
+ * The memory is kept for the next call up to RETAINED_BYTES; a larger call
+ * gets a memory of its own.
  */
 import {checkImplementation, instantiateSimdKernels, KernelImplementation, SimdKernels, simdAvailable} from '../shared/simd_module';
+import {instantiateStridedKernels, StridedSimdKernels} from '../shared/strided_simd';
 
 const PAGE_BYTES = 65536;
 export const FLOAT32_BYTES = 4;
@@ -38,6 +40,8 @@ export function cpuKernelsInUse(): KernelImplementation {
 interface Arena {
   memory: WebAssembly.Memory;
   kernels: SimdKernels;
+  /** Null where that module cannot compile (see strided_simd.ts). */
+  strided: StridedSimdKernels|null;
 }
 
 let retained: Arena|null = null;
@@ -45,6 +49,7 @@ let retained: Arena|null = null;
 /** The kernels, a float32 view of their memory and the start of each region. */
 export interface SimdRegions {
   kernels: SimdKernels;
+  strided: StridedSimdKernels|null;
   heap: Float32Array;
   /** Float32 index of each region; its byte address is 4 times that. */
   starts: number[];
@@ -69,7 +74,12 @@ export function simdRegions(lengths: readonly number[]): SimdRegions|null {
   if (arena == null) {
     return null;
   }
-  return {kernels: arena.kernels, heap: new Float32Array(arena.memory.buffer, 0, end), starts};
+  return {
+    kernels: arena.kernels,
+    strided: arena.strided,
+    heap: new Float32Array(arena.memory.buffer, 0, end),
+    starts,
+  };
 }
 
 function retainedArena(bytes: number): Arena|null {
@@ -93,7 +103,7 @@ function newArena(bytes: number): Arena|null {
     return null;
   }
   const kernels = instantiateSimdKernels(memory);
-  return kernels == null ? null : {memory, kernels};
+  return kernels == null ? null : {memory, kernels, strided: instantiateStridedKernels(memory)};
 }
 
 function pages(bytes: number): number {
