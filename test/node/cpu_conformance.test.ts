@@ -11,7 +11,7 @@ import {KernelImplementation} from '../../src/backends/shared/simd_module';
 import {CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
-import {extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks} from '../shared/hostile_inputs';
+import {extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks, wideSpreadGradientChecks} from '../shared/hostile_inputs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -78,6 +78,7 @@ describe('extreme rows on the JS loops (the SIMD kernels: composite_conformance.
 
 describe('shifted sums', () => {
   shiftFallbackChecks();
+  wideSpreadGradientChecks();
 });
 
 describe('SIMD memory of the cpu backend', () => {

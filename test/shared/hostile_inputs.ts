@@ -71,6 +71,9 @@ const EXTREME_ROWS = [
   [3e38, -3e38, 3e38, -3e38],
   [-3.4e38, 3.4e38, 3.4e38, 3.4e38],
   [3.4e38, 3.4e38, 3.4e38, -3.4e38, 1, 2, 3, 4, 5],
+  // Long enough for the SIMD kernels' vector loops (blocks of 16 and more).
+  Array.from({length: 37}, (_, i) => (i % 2 ? 1e20 : -1e20) * (1 + i / 64)),
+  Array.from({length: 40}, (_, i) => (i % 3 ? 3e38 : -3e38)),
 ];
 
 /** Rows whose squares overflow float32: y as the float64 reference gives it. */
@@ -110,6 +113,25 @@ export function shiftFallbackChecks(): void {
     expect(compare(mean.dataSync(), want.mean, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
     expect(compare(invStd.dataSync(), want.invStd, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
     tf.dispose([x, y, mean, invStd]);
+  });
+}
+
+/**
+ * Gradients of rows with a spread of 1e30: invStd^2 (1e-60) underflows
+ * float32, so a kernel must not form invStd * xhatCoef in float32.
+ */
+export function wideSpreadGradientChecks(): void {
+  test.each([[3, 64], [2, 7]])('gradients of [%i, %i] rows with spread 1e30', (rows, n) => {
+    const values = normalData(rows * n, 43, 1e30);
+    const w = {wy: normalData(rows * n, 44), wMean: null, wInvStd: null};
+    const want = refGrads(values, [rows, n], -1, null, 1e-5, w);
+    const x = tf.tensor2d(values, [rows, n]);
+    const wy = tf.tensor2d(w.wy, [rows, n]);
+    const [dx] = tf.grads((a: tf.Tensor) => lib.layerNorm(a).mul(wy).sum())([x]);
+    const scale = Math.max(...Array.from(want.dx, Math.abs));
+    const got = Array.from(dx.dataSync(), v => v / scale);
+    expect(compare(got, Array.from(want.dx, v => v / scale), 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
+    tf.dispose([x, wy, dx]);
   });
 }
 

@@ -18,7 +18,7 @@ import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../confor
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
-import {compositeRankChecks, directKernelChecks, extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks} from '../shared/hostile_inputs';
+import {compositeRankChecks, directKernelChecks, extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks, wideSpreadGradientChecks} from '../shared/hostile_inputs';
 
 const backend = () => tf.backend() as BackendWasm;
 
@@ -147,4 +147,5 @@ describe('hostile inputs (issue regressions)', () => {
   });
   directKernelChecks();
   shiftFallbackChecks();
+  wideSpreadGradientChecks();
 });

@@ -177,9 +177,11 @@
     (local.set $offset (f64.div (local.get $s1) (local.get $count)))
     (local.set $variance (f64.sub (f64.div (local.get $s2) (local.get $count))
                                   (f64.mul (local.get $offset) (local.get $offset))))
-    ;; Also false for NaN: non-finite sums take the float64 pass too.
-    (if (i32.eqz (f64.le (f64.mul (local.get $offset) (local.get $offset))
-                         (f64.mul (global.get $SHIFT_LIMIT) (local.get $variance))))
+    ;; A non-finite variance (float32 sums overflowed, or NaN) takes the float64 pass too.
+    (if (i32.eqz (i32.and
+            (f64.le (f64.mul (local.get $offset) (local.get $offset))
+                    (f64.mul (global.get $SHIFT_LIMIT) (local.get $variance)))
+            (f64.eq (f64.sub (local.get $variance) (local.get $variance)) (f64.const 0))))
       (then
         (call $wideSums (local.get $p) (local.get $n) (local.get $shift))
         (local.set $s2)
@@ -410,12 +412,12 @@
             (f32.load (i32.add (local.get $betaParts) (local.get $j))) (local.get $dyj)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $next)))
-      ;; invStd * xhatCoef and constCoef (src/kernel_names.ts), rounded to float32 for pass 2.
-      (local.set $vCoef (f32x4.splat (f32.demote_f64 (f64.mul (local.get $invStd) (f64.div
+      ;; xhatCoef and constCoef (src/kernel_names.ts), rounded to float32 for pass 2.
+      (local.set $vCoef (f32x4.splat (f32.demote_f64 (f64.div
           (f64.add (f64.mul (local.get $invStd) (local.get $sumGXhat))
                    (f64.mul (f64.mul (f64.promote_f32 (f32.load (local.get $dInvStd)))
                                      (local.get $invStd)) (local.get $invStd)))
-          (local.get $count))))))
+          (local.get $count)))))
       (local.set $vConst (f32x4.splat (f32.demote_f64 (f64.div
           (f64.sub (f64.promote_f32 (f32.load (local.get $dMean)))
                    (f64.mul (local.get $invStd) (local.get $sumG)))
@@ -435,21 +437,21 @@
       (local.set $dInvStd (i32.add (local.get $dInvStd) (i32.const 4)))
       (br $nextGroup))))
 
-  ;; Pass 2 of the backward: dx = dy * gamma * scale - ((x - hi) - lo) * scaledCoef
-  ;; + const (scaledCoef = scale * xhatCoef), over $bytes / 4 elements.
+  ;; Pass 2 of the backward: dx = (dy * gamma - ((x - hi) - lo) * xhatCoef) * scale + const
+  ;; over $bytes / 4 elements (scale last: scale * xhatCoef could underflow float32).
   (func $gradInput (param $dy i32) (param $x i32) (param $gamma i32) (param $dx i32)
       (param $bytes i32) (param $vHi v128) (param $vLo v128) (param $vScale v128)
-      (param $vScaledCoef v128) (param $vConst v128)
+      (param $vCoef v128) (param $vConst v128)
     (local $end i32) (local $end4 i32)
     (local.set $end (i32.add (local.get $x) (local.get $bytes)))
     (local.set $end4 (i32.add (local.get $x) (i32.and (local.get $bytes) (i32.const -16))))
     (block $done4 (loop $next4
       (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
-      (v128.store (local.get $dx) (f32x4.add (f32x4.sub
-          (f32x4.mul (f32x4.mul (v128.load (local.get $dy)) (v128.load (local.get $gamma)))
-                     (local.get $vScale))
+      (v128.store (local.get $dx) (f32x4.add (f32x4.mul (f32x4.sub
+          (f32x4.mul (v128.load (local.get $dy)) (v128.load (local.get $gamma)))
           (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (local.get $x)) (local.get $vHi)) (local.get $vLo))
-                     (local.get $vScaledCoef)))
+                     (local.get $vCoef)))
+          (local.get $vScale))
           (local.get $vConst)))
       (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
@@ -458,12 +460,12 @@
       (br $next4)))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-      (f32.store (local.get $dx) (f32.add (f32.sub
-          (f32.mul (f32.mul (f32.load (local.get $dy)) (f32.load (local.get $gamma)))
-                   (f32x4.extract_lane 0 (local.get $vScale)))
+      (f32.store (local.get $dx) (f32.add (f32.mul (f32.sub
+          (f32.mul (f32.load (local.get $dy)) (f32.load (local.get $gamma)))
           (f32.mul (f32.sub (f32.sub (f32.load (local.get $x)) (f32x4.extract_lane 0 (local.get $vHi)))
                             (f32x4.extract_lane 0 (local.get $vLo)))
-                   (f32x4.extract_lane 0 (local.get $vScaledCoef))))
+                   (f32x4.extract_lane 0 (local.get $vCoef))))
+          (f32x4.extract_lane 0 (local.get $vScale)))
           (f32x4.extract_lane 0 (local.get $vConst))))
       (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
