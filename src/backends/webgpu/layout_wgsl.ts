@@ -17,10 +17,6 @@ export type ProgramUniforms = Array<{type: string, data: number[]}>;
 
 const VEC4_WIDTH = 4;
 
-interface PrintedDim extends LayoutDim {
-  groupStride: number;
-}
-
 export class WgslLayout {
   readonly groupCount: number;
   readonly groupLength: number;
@@ -35,7 +31,7 @@ export class WgslLayout {
   readonly shaderKey: string;
   readonly uniformDeclaration: string;
   readonly uniformData: ProgramUniforms;
-  private readonly dims: PrintedDim[]|null;
+  private readonly dims: LayoutDim[]|null;
 
   constructor(layout: GroupLayout) {
     this.groupCount = layout.groupCount;
@@ -56,12 +52,7 @@ export class WgslLayout {
       this.dims = null;
       this.shaderKey = `groups_vec${this.components}`;
     } else {
-      let groupStride = 1;
-      this.dims = layout.dims.slice().reverse().map(d => {
-        const dim = {...d, groupStride: d.normalized ? 0 : groupStride};
-        groupStride *= d.normalized ? 1 : d.size;
-        return dim;
-      }).reverse();
+      this.dims = layout.dims;
       this.shaderKey = 'strided_' +
           this.dims.map(d => (d.normalized ? 'N' : 'K') + (d.paramStride ? 'F' : '')).join('_');
       this.dims.forEach((d, k) => fields.push(
@@ -117,8 +108,8 @@ export class WgslLayout {
     `;
   }
 
-  private stridedHelpers(dims: PrintedDim[]): string {
-    const decoder = (name: string, argument: string, keep: (d: PrintedDim) => boolean) => {
+  private stridedHelpers(dims: LayoutDim[]): string {
+    const decoder = (name: string, argument: string, keep: (d: LayoutDim) => boolean) => {
       const walked = dims.map((d, k) => ({d, k})).filter(({d}) => keep(d)).reverse();
       const lines = walked.map(({k}, i) => i === walked.length - 1 ?
           `position = position + rest * uniforms.dim${k}.yzw;` :
