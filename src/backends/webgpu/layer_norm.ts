@@ -10,7 +10,7 @@ import {statsShape} from '../../layer_norm_util';
 import {groupLayout} from '../../layout';
 import {FusedForwardProgram} from './fused_forward_webgpu';
 import {runFused} from './fused_pipeline';
-import {groupWorkgroupSize} from './group_workgroup';
+import {groupsPerWorkgroup, groupWorkgroupSize} from './group_workgroup';
 import {WgslLayout} from './layout_wgsl';
 import {filled} from './program_util';
 
@@ -32,9 +32,10 @@ export function layerNorm(args: {
 
   const outputs = [x.shape, statShape, statShape].map(
       shape => backend.makeTensorInfo(shape, 'float32'));
+  const size = groupWorkgroupSize(backend, layout.groupUnits, layout.groupCount);
   runFused(
       backend, new FusedForwardProgram(
-                   layout, groupWorkgroupSize(backend, layout.groupUnits),
+                   layout, size, groupsPerWorkgroup(backend, size),
                    backend.tensorMap.get(x.dataId).dtype === 'int32'),
       [x, gamma, beta], outputs, [...layout.uniformData, {type: 'float32', data: [epsilon]}]);
   return outputs;

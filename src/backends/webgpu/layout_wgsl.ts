@@ -139,6 +139,9 @@ export class WgslLayout {
  * uniform control flow only.
  */
 export function workgroupSumSnippet(name: string, type: string, workgroupSize: number): string {
+  if (workgroupSize === 1) {
+    return `fn ${name}(value : ${type}) -> ${type} { return value; }`;
+  }
   const shared = `${name}Partials`;
   return `
     var<workgroup> ${shared} : array<${type}, ${workgroupSize}>;
