@@ -1,9 +1,9 @@
 /**
- * Backward LayerNorm on `webgpu`. At one invocation per group, two
- * dispatches: dx and per-strip partial sums of dGamma/dBeta, added up.
- * Otherwise three: dx with its per-group coefficients, then dGamma/dBeta as
- * block partial sums, added up. Temporaries: 2 * paramSize per strip or
- * block, and 4 floats per group.
+ * Backward LayerNorm on `webgpu`. At one invocation per group with strips
+ * enough, two dispatches: dx and per-strip partial sums of dGamma/dBeta,
+ * added up. Otherwise three: dx with its per-group coefficients, then
+ * dGamma/dBeta as block partial sums, added up. Temporaries: 2 * paramSize
+ * per strip or block, and 4 floats per group.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
@@ -17,6 +17,9 @@ import {groupsPerWorkgroup, groupWorkgroupSize} from './group_workgroup';
 import {WgslLayout} from './layout_wgsl';
 import {itemsPerBlock, ParamGradPartialProgram} from './param_grad_webgpu';
 import {filled, flat} from './program_util';
+
+/** Workgroups of strips below which the strip backward leaves cores idle. */
+const MIN_STRIP_WORKGROUPS = 8;
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
@@ -39,13 +42,14 @@ export function layerNormGrad(args: {
   const [dGamma, dBeta] = [0, 1].map(() => backend.makeTensorInfo(paramShape, 'float32'));
   const xInt = backend.tensorMap.get(x.dataId).dtype === 'int32';
   const size = groupWorkgroupSize(backend, layout.groupUnits, layout.groupCount);
-  if (size === 1) {
-    // Strips of about sqrt(groupCount) groups: short float32 chains both ways.
-    const groupsPerStrip = itemsPerBlock(layout.groupCount);
-    const stripCount = Math.ceil(layout.groupCount / groupsPerStrip);
+  const packing = groupsPerWorkgroup(backend, size);
+  // Strips of about sqrt(groupCount) groups: short float32 chains both ways.
+  const groupsPerStrip = itemsPerBlock(layout.groupCount);
+  const stripCount = Math.ceil(layout.groupCount / groupsPerStrip);
+  if (size === 1 && stripCount >= MIN_STRIP_WORKGROUPS * packing) {
     const partialSums = backend.makeTensorInfo([stripCount * 2 * layout.paramSize], 'float32');
     runFused(
-        backend, new GradStripProgram(layout, stripCount, groupsPerWorkgroup(backend, size), xInt),
+        backend, new GradStripProgram(layout, stripCount, packing, xInt),
         [x, dy, gamma, invStd, dMean, dInvStd], [dx, partialSums], [
           ...layout.uniformData, {type: 'int32', data: [groupsPerStrip]},
           {type: 'int32', data: [stripCount]}
@@ -55,7 +59,7 @@ export function layerNormGrad(args: {
   }
   const gradCoefficients = backend.makeTensorInfo([layout.groupCount * 4], 'float32');
   runFused(
-      backend, new FusedGradProgram(layout, size, xInt),
+      backend, new FusedGradProgram(layout, size, packing, xInt),
       [x, dy, gamma, invStd, dMean, dInvStd], [dx, gradCoefficients], layout.uniformData);
 
   const blockItems = itemsPerBlock(layout.reduceLength);
