@@ -85,9 +85,10 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     {featureAxes: [1, 3], data: 'constantRows'}),
   c('rank 7, featureAxes [3, 6] of axes [1, 3, 5]', [2, 3, 2, 3, 2, 2, 3], [1, 3, 5],
     {featureAxes: [3, 6]}),
-  // Groups enough for the kernels that give each invocation a strip of groups.
-  c('1024 rows of length 8, stats gradient', [1024, 8], -1, {statsGrad: true}),
-  c('1280 groups, featureAxes 0 disjoint from axis 1, large mean', [40, 4, 32], 1,
+  // Groups enough for the kernels that give each invocation a strip of
+  // groups (here of odd lengths: 33 and 37).
+  c('1025 rows of length 8, stats gradient', [1025, 8], -1, {statsGrad: true}),
+  c('1312 groups, featureAxes 0 disjoint from axis 1, large mean', [41, 4, 32], 1,
     {featureAxes: 0, data: 'largeMean'}),
 ];
 

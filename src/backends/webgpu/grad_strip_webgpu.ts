@@ -30,6 +30,11 @@ export class GradStripProgram implements FusedProgram {
     const unit = layout.unitType;
     const sum = (value: string) => layout.horizontalSum(value);
     const partial = (param: number) => `(strip * 2 + ${param}) * uniforms.paramUnits`;
+    const each = (line: (g: string) => string) => ['A', 'B'].map(line).join('\n          ');
+    // Groups share gamma positions unless a kept axis is a feature axis.
+    const shared = layout.groupsShareParams;
+    const gammaLoads = shared ? `let gamma = ${layout.load('gamma', 'positionA.y')};` :
+                                each(g => `let gamma${g} = ${layout.load('gamma', `position${g}.y`)};`);
     return `
       struct Uniforms { ${layout.uniformDeclaration} groupsPerStrip : i32, stripCount : i32, };
       @group(0) @binding(0) var<storage, read_write> dx : array<${unit}>;
@@ -61,36 +66,49 @@ export class GradStripProgram implements FusedProgram {
         let groupLength = f32(uniforms.groupLength);
         let firstGroup = strip * uniforms.groupsPerStrip;
         let endGroup = min(firstGroup + uniforms.groupsPerStrip, uniforms.groupCount);
-        for (var group = firstGroup; group < endGroup; group = group + 1) {
-          let shift = groupShift(group);
-          let scale = invStd[group];
-          let start = groupPosition(group);
+        // Two groups a pass (loop overhead, gamma loads and partial-sum
+        // updates shared); an odd strip pairs its last group with itself,
+        // counted once.
+        for (var group = firstGroup; group < endGroup; group = group + 2) {
+          let groupA = group;
+          let groupB = min(group + 1, endGroup - 1);
+          let weightB = select(0.0, 1.0, group + 1 < endGroup);
+          ${each(g => `let shift${g} = groupShift(group${g});
+          let scale${g} = invStd[group${g}];
+          let start${g} = groupPosition(group${g});
+          var sumD${g} = ${unit}(0.0);
+          var sumG${g} = ${unit}(0.0);
+          var sumGD${g} = ${unit}(0.0);`)}
+          for (var column = 0; column < uniforms.groupUnits; column = column + 1) {
+            let offset = columnPosition(column);
+            ${each(g => `let position${g} = start${g} + offset;`)}
+            ${gammaLoads}
+            ${each(g => `let d${g} = ${layout.load('x', `position${g}.x`)} - shift${g};
+            let g${g} = ${layout.load('dy', `position${g}.x`)} * gamma${shared ? '' : g};
+            sumD${g} = sumD${g} + d${g};
+            sumG${g} = sumG${g} + g${g};
+            sumGD${g} = sumGD${g} + g${g} * d${g};`)}
+          }
           // As FusedGradProgram: with d = x - shift (exact), sum(g * xhat) is
           // invStd * (sum(g * d) - shiftedMean * sum(g)).
-          var sumD = ${unit}(0.0);
-          var sumG = ${unit}(0.0);
-          var sumGD = ${unit}(0.0);
+          ${each(g => `let shiftedMean${g} = ${sum(`sumD${g}`)} / groupLength;
+          let totalG${g} = ${sum(`sumG${g}`)};
+          let sumGXhat${g} = scale${g} * (${sum(`sumGD${g}`)} - shiftedMean${g} * totalG${g});
+          let xhatCoef${g} = (scale${g} * sumGXhat${g} + dInvStd[group${g}] * scale${g} * scale${g}) / groupLength;
+          let constCoef${g} = (dMean[group${g}] - scale${g} * totalG${g}) / groupLength;`)}
           for (var column = 0; column < uniforms.groupUnits; column = column + 1) {
-            let position = start + columnPosition(column);
-            let d = ${layout.load('x', 'position.x')} - shift;
-            let g = ${layout.load('dy', 'position.x')} * ${layout.load('gamma', 'position.y')};
-            sumD = sumD + d;
-            sumG = sumG + g;
-            sumGD = sumGD + g * d;
-          }
-          let shiftedMean = ${sum('sumD')} / groupLength;
-          let totalG = ${sum('sumG')};
-          let sumGXhat = scale * (${sum('sumGD')} - shiftedMean * totalG);
-          let xhatCoef = (scale * sumGXhat + dInvStd[group] * scale * scale) / groupLength;
-          let constCoef = (dMean[group] - scale * totalG) / groupLength;
-          for (var column = 0; column < uniforms.groupUnits; column = column + 1) {
-            let position = start + columnPosition(column);
-            let xhat = ((${layout.load('x', 'position.x')} - shift) - shiftedMean) * scale;
-            let dyValue = ${layout.load('dy', 'position.x')};
-            dx[position.x] = scale * dyValue * ${layout.load('gamma', 'position.y')}
-                - xhatCoef * xhat + constCoef;
-            partialSums[gammaSums + position.y] = partialSums[gammaSums + position.y] + dyValue * xhat;
-            partialSums[betaSums + position.y] = partialSums[betaSums + position.y] + dyValue;
+            let offset = columnPosition(column);
+            ${each(g => `let position${g} = start${g} + offset;`)}
+            ${gammaLoads}
+            ${each(g => `let xhat${g} = ((${layout.load('x', `position${g}.x`)} - shift${g}) - shiftedMean${g}) * scale${g};
+            let dy${g} = ${layout.load('dy', `position${g}.x`)};
+            dx[position${g}.x] = scale${g} * dy${g} * gamma${shared ? '' : g} - xhat${g} * xhatCoef${g} + constCoef${g};`)}
+            ${shared ? `partialSums[gammaSums + positionA.y] = partialSums[gammaSums + positionA.y]
+                + dyA * xhatA + weightB * dyB * xhatB;
+            partialSums[betaSums + positionA.y] = partialSums[betaSums + positionA.y] + dyA + weightB * dyB;` :
+            each(g => `partialSums[gammaSums + position${g}.y] = partialSums[gammaSums + position${g}.y]
+                + ${g === 'B' ? 'weightB * ' : ''}dy${g} * xhat${g};
+            partialSums[betaSums + position${g}.y] = partialSums[betaSums + position${g}.y] + ${g === 'B' ? 'weightB * ' : ''}dy${g};`)}
           }
         }
       }

@@ -23,6 +23,8 @@ export class WgslLayout {
   readonly paramSize: number;
   /** Elements sharing one gamma entry. */
   readonly reduceLength: number;
+  /** groupPosition(group).y is 0 for every group (no kept axis is a feature axis). */
+  readonly groupsShareParams: boolean;
   /** 4 on the vectorized path, else 1: elements per addressed unit. */
   readonly components: 1|4;
   readonly groupUnits: number;
@@ -39,6 +41,7 @@ export class WgslLayout {
     this.paramSize = layout.paramSize;
     this.reduceLength = layout.groupCount * layout.groupLength / layout.paramSize;
     const simple = layout.contiguous && layout.paramsPerColumn;
+    this.groupsShareParams = layout.dims.every(d => d.normalized || d.paramStride === 0);
     this.components = simple && layout.groupLength % VEC4_WIDTH === 0 ? 4 : 1;
     this.groupUnits = this.groupLength / this.components;
     this.paramUnits = this.paramSize / this.components;
