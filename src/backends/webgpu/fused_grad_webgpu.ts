@@ -1,9 +1,10 @@
 /**
  * Backward in fewer dispatches (runFused binds several outputs):
- * FusedGradProgram, one workgroup per group, computes the dx coefficients of
+ * FusedGradProgram, one workgroup per group (or, at workgroup size 1, one
+ * invocation, several groups a workgroup), computes the dx coefficients of
  * kernel_names.ts and writes dx and the coefficients (GradGroup order) that
- * ParamGradPartialProgram reads; ParamGradSumsProgram adds up the blocks of
- * dGamma and dBeta together.
+ * ParamGradPartialProgram reads; ParamGradSumsProgram adds up the blocks (or
+ * GradStripProgram's strips) of dGamma and dBeta together.
  */
 import {FusedProgram, WORKGROUP_INDEX} from './fused_pipeline';
 import {firstColumn, groupIndex} from './group_workgroup';
