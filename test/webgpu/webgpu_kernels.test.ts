@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 import * as lib from '../../src';
+import {GROUPS_PER_INVOCATION} from '../../src/backends/webgpu/forward_pairs_webgpu';
 import {GROUP_WORKGROUP_SIZE_FLAG, groupsPerWorkgroup, groupWorkgroupSize} from '../../src/backends/webgpu/group_workgroup';
 import {FLOAT32_TOLERANCES, Tolerance} from '../conformance/cases';
 import {compare, normalData} from '../conformance/reference';
@@ -118,7 +119,8 @@ describe.each([['chosen', 0], ['2', 2]])('more rows than maxComputeWorkgroupsPer
 
 test('one invocation per group: more workgroups of groups than maxComputeWorkgroupsPerDimension', async () => {
   const backend = tf.backend() as WebGPUBackend;
-  const rows = backend.device.limits.maxComputeWorkgroupsPerDimension * groupsPerWorkgroup(backend, 1) + 7;
+  const rows = backend.device.limits.maxComputeWorkgroupsPerDimension * groupsPerWorkgroup(backend, 1) *
+      GROUPS_PER_INVOCATION + 7;
   tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 1);
   try {
     await expectMatchesCpu([rows, 2], -1);

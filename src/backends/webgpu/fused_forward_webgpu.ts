@@ -1,11 +1,9 @@
 /**
- * The whole forward in one dispatch: shifted mean, variance of the
- * deviations, then y, mean and invStd written together (runFused binds the
- * three outputs). One workgroup per group, or at workgroup size 1 one
- * invocation per group and several groups per workgroup (no barriers).
+ * The whole forward in one dispatch, one workgroup per group: shifted mean,
+ * variance of the deviations, then y, mean and invStd written together
+ * (runFused binds the three outputs).
  */
-import {FusedProgram} from './fused_pipeline';
-import {firstColumn, groupIndex} from './group_workgroup';
+import {FusedProgram, WORKGROUP_INDEX} from './fused_pipeline';
 import {WgslLayout, workgroupSumSnippet} from './layout_wgsl';
 
 export class FusedForwardProgram implements FusedProgram {
@@ -13,24 +11,21 @@ export class FusedForwardProgram implements FusedProgram {
   workgroups: number;
   private readonly layout: WgslLayout;
   private readonly size: number;
-  private readonly packing: number;
   private readonly xType: string;
 
-  /** `packing`: groups per workgroup (groupsPerWorkgroup); `xInt`: x's buffer holds int32. */
-  constructor(layout: WgslLayout, workgroupSize: number, packing: number, xInt: boolean) {
+  /** `xInt`: x's buffer holds int32 (converted on load). */
+  constructor(layout: WgslLayout, workgroupSize: number, xInt: boolean) {
     this.layout = layout;
     this.size = workgroupSize;
-    this.packing = packing;
-    this.workgroups = Math.ceil(layout.groupCount / this.packing);
+    this.workgroups = layout.groupCount;
     this.xType = xInt ? layout.unitType.replace('f32', 'i32') : layout.unitType;
-    this.key = `layerNormFusedForward_${layout.shaderKey}_${workgroupSize}_${this.packing}_${this.xType}`;
+    this.key = `layerNormFusedForward_${layout.shaderKey}_${workgroupSize}_${this.xType}`;
   }
 
   code(): string {
     const {layout, size} = this;
     const unit = layout.unitType;
     const load = (buffer: string) => layout.load(buffer, 'start + columnPosition(column).x');
-    const first = firstColumn(size);
     return `
       struct Uniforms { ${layout.uniformDeclaration} epsilon : f32, };
       @group(0) @binding(0) var<storage, read_write> y : array<${unit}>;
@@ -45,12 +40,12 @@ export class FusedForwardProgram implements FusedProgram {
       ${layout.helpers()}
       ${workgroupSumSnippet('workgroupSum', 'f32', size)}
 
-      @compute @workgroup_size(${size * this.packing})
+      @compute @workgroup_size(${size})
       fn main(@builtin(local_invocation_index) local : u32,
               @builtin(workgroup_id) workgroupId : vec3<u32>,
               @builtin(num_workgroups) numWorkgroups : vec3<u32>) {
         localIndex = local;
-        let group = ${groupIndex(size, this.packing)};
+        let group = ${WORKGROUP_INDEX};
         // Extra workgroups of a folded dispatch still reach every barrier.
         let isGroup = group < uniforms.groupCount;
         var shift = 0.0;
@@ -64,26 +59,26 @@ export class FusedForwardProgram implements FusedProgram {
         let groupLength = f32(uniforms.groupLength);
 
         var sum = ${unit}(0.0);
-        for (var column = ${first}; isGroup && column < uniforms.groupUnits; column = column + ${size}) {
+        for (var column = i32(local); isGroup && column < uniforms.groupUnits; column = column + ${size}) {
           sum = sum + (${load('x')} - shift);
         }
         let shiftedMean = workgroupSum(${layout.horizontalSum('sum')}) / groupLength;
 
         var squares = ${unit}(0.0);
-        for (var column = ${first}; isGroup && column < uniforms.groupUnits; column = column + ${size}) {
+        for (var column = i32(local); isGroup && column < uniforms.groupUnits; column = column + ${size}) {
           let deviation = (${load('x')} - shift) - shiftedMean;
           squares = squares + deviation * deviation;
         }
         let variance = workgroupSum(${layout.horizontalSum('squares')}) / groupLength;
         let scale = 1.0 / sqrt(variance + uniforms.epsilon);
 
-        for (var column = ${first}; isGroup && column < uniforms.groupUnits; column = column + ${size}) {
+        for (var column = i32(local); isGroup && column < uniforms.groupUnits; column = column + ${size}) {
           let position = columnPosition(column);
           let param = paramStart + position.y;
           y[start + position.x] = ((${layout.load('x', 'start + position.x')} - shift) - shiftedMean)
               * scale * ${layout.load('gamma', 'param')} + ${layout.load('beta', 'param')};
         }
-        if (${size === 1 ? 'isGroup' : 'isGroup && local == 0u'}) {
+        if (isGroup && local == 0u) {
           mean[group] = shift + shiftedMean;
           invStd[group] = scale;
         }

@@ -6,7 +6,7 @@
  * invocations per group, 380 ms at 64), so there a group gets one
  * invocation when there are groups enough to fill the SIMD lanes (the
  * forward: 10 ms), else one SIMD group. At size 1 the programs run without
- * barriers, groupsPerWorkgroup groups to a workgroup.
+ * barriers, groupsPerWorkgroup invocations to a workgroup.
  * LAYERNORM_WEBGPU_GROUP_WORKGROUP_SIZE forces a size (0 chooses): the tests
  * run the other sizes on any adapter with it.
  */
