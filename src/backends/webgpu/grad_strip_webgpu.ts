@@ -33,8 +33,8 @@ export class GradStripProgram implements FusedProgram {
     const each = (line: (g: string) => string) => ['A', 'B'].map(line).join('\n          ');
     // Groups share gamma positions unless a kept axis is a feature axis.
     const shared = layout.groupsShareParams;
-    const gammaLoads = shared ? `let gamma = ${layout.load('gamma', 'positionA.y')};` :
-                                each(g => `let gamma${g} = ${layout.load('gamma', `position${g}.y`)};`);
+    const gammaLoads = shared ? `let gammaValue = ${layout.load('gamma', 'positionA.y')};` :
+                                each(g => `let gammaValue${g} = ${layout.load('gamma', `position${g}.y`)};`);
     return `
       struct Uniforms { ${layout.uniformDeclaration} groupsPerStrip : i32, stripCount : i32, };
       @group(0) @binding(0) var<storage, read_write> dx : array<${unit}>;
@@ -84,7 +84,7 @@ export class GradStripProgram implements FusedProgram {
             ${each(g => `let position${g} = start${g} + offset;`)}
             ${gammaLoads}
             ${each(g => `let d${g} = ${layout.load('x', `position${g}.x`)} - shift${g};
-            let g${g} = ${layout.load('dy', `position${g}.x`)} * gamma${shared ? '' : g};
+            let g${g} = ${layout.load('dy', `position${g}.x`)} * gammaValue${shared ? '' : g};
             sumD${g} = sumD${g} + d${g};
             sumG${g} = sumG${g} + g${g};
             sumGD${g} = sumGD${g} + g${g} * d${g};`)}
@@ -102,7 +102,7 @@ export class GradStripProgram implements FusedProgram {
             ${gammaLoads}
             ${each(g => `let xhat${g} = ((${layout.load('x', `position${g}.x`)} - shift${g}) - shiftedMean${g}) * scale${g};
             let dy${g} = ${layout.load('dy', `position${g}.x`)};
-            dx[position${g}.x] = scale${g} * dy${g} * gamma${shared ? '' : g} - xhat${g} * xhatCoef${g} + constCoef${g};`)}
+            dx[position${g}.x] = scale${g} * dy${g} * gammaValue${shared ? '' : g} - xhat${g} * xhatCoef${g} + constCoef${g};`)}
             ${shared ? `partialSums[gammaSums + positionA.y] = partialSums[gammaSums + positionA.y]
                 + dyA * xhatA + weightB * dyB * xhatB;
             partialSums[betaSums + positionA.y] = partialSums[betaSums + positionA.y] + dyA + weightB * dyB;` :
