@@ -14,6 +14,8 @@ export interface LayoutDim {
   normalized: boolean;
   /** Stride into gamma/beta (0 when the run is not a feature axis). */
   paramStride: number;
+  /** Stride in group numbers (0 for normalized runs). */
+  groupStride: number;
 }
 
 export interface GroupLayout {
@@ -46,7 +48,7 @@ export function groupLayout(
           (inner.paramStride !== 0) === feature) {
         inner.size *= size;
       } else {
-        dims.unshift({size, stride, normalized, paramStride: feature ? paramStride : 0});
+        dims.unshift({size, stride, normalized, paramStride: feature ? paramStride : 0, groupStride: 0});
       }
     }
     stride *= size;
@@ -55,13 +57,15 @@ export function groupLayout(
     }
   }
   if (!dims.some(d => d.normalized)) {
-    dims.push({size: 1, stride: 1, normalized: true, paramStride: 0});  // groups of one
+    dims.push({size: 1, stride: 1, normalized: true, paramStride: 0, groupStride: 0});  // groups of one
   }
   let groupCount = 1, groupLength = 1;
-  for (const d of dims) {
+  for (let k = dims.length - 1; k >= 0; k--) {
+    const d = dims[k];
     if (d.normalized) {
       groupLength *= d.size;
     } else {
+      d.groupStride = groupCount;
       groupCount *= d.size;
     }
   }

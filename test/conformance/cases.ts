@@ -98,6 +98,11 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   c('large mean rows, axes [0, 2]', [3, 5, 13], [0, 2], {data: 'largeMean', statsGrad: true}),
   c('constant rows, axes [0, 2]', [3, 4, 9], [0, 2], {data: 'constantRows'}),
   c('NaN and Infinity, axes [0, 2]', [2, 4, 6], [0, 2], {data: 'nonFinite'}),
+  // Groups enough for the kernels that give each invocation a strip of
+  // groups (here of odd lengths: 33 and 37).
+  c('1025 rows of length 8, stats gradient', [1025, 8], -1, {statsGrad: true}),
+  c('1312 groups, featureAxes 0 disjoint from axis 1, large mean', [41, 4, 32], 1,
+    {featureAxes: 0, data: 'largeMean'}),
 ];
 
 /** Stated tolerances: |actual - expected| <= atol * max(1, max|expected|) + rtol * |expected|. */

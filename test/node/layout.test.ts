@@ -55,6 +55,9 @@ describe('groupLayout', () => {
     for (const e of entries) {
       expect(groups.x[e.group] + columns.x[e.column]).toBe(e.offset);
       expect(groups.param[e.group] + columns.param[e.column]).toBe(e.param);
+      const group = layout.dims.reduce(
+          (acc, d) => acc + (Math.floor(e.offset / d.stride) % d.size) * d.groupStride, 0);
+      expect(group).toBe(e.group);
     }
     const trailing = axis.every((a, i) => a === shape.length - axis.length + i);
     if (trailing) {
@@ -68,18 +71,18 @@ describe('groupLayout', () => {
 
   test('merges adjacent axes of one kind and feature-ness; keeps runs apart otherwise', () => {
     expect(groupLayout([2, 3, 4, 5], [2, 3], [2, 3]).dims).toEqual([
-      {size: 6, stride: 20, normalized: false, paramStride: 0},
-      {size: 20, stride: 1, normalized: true, paramStride: 1},
+      {size: 6, stride: 20, normalized: false, paramStride: 0, groupStride: 1},
+      {size: 20, stride: 1, normalized: true, paramStride: 1, groupStride: 0},
     ]);
     expect(groupLayout([2, 3, 4, 5], [1, 2, 3], [3]).dims).toEqual([
-      {size: 2, stride: 60, normalized: false, paramStride: 0},
-      {size: 12, stride: 5, normalized: true, paramStride: 0},
-      {size: 5, stride: 1, normalized: true, paramStride: 1},
+      {size: 2, stride: 60, normalized: false, paramStride: 0, groupStride: 1},
+      {size: 12, stride: 5, normalized: true, paramStride: 0, groupStride: 0},
+      {size: 5, stride: 1, normalized: true, paramStride: 1, groupStride: 0},
     ]);
     expect(groupLayout([2, 3, 4], [1], [1]).dims).toEqual([
-      {size: 2, stride: 12, normalized: false, paramStride: 0},
-      {size: 3, stride: 4, normalized: true, paramStride: 1},
-      {size: 4, stride: 1, normalized: false, paramStride: 0},
+      {size: 2, stride: 12, normalized: false, paramStride: 0, groupStride: 4},
+      {size: 3, stride: 4, normalized: true, paramStride: 1, groupStride: 0},
+      {size: 4, stride: 1, normalized: false, paramStride: 0, groupStride: 1},
     ]);
   });
 

@@ -13,12 +13,14 @@ import {compare} from '../conformance/reference';
 import {caseData, runConformanceCase} from '../conformance/suite';
 
 /**
- * The row reductions' workgroup size depends on the adapter (4 on
- * SwiftShader, row_workgroup.ts): run the cases with that choice and with
- * the sizes a GPU gets, so the multi-level shared-memory tree is tested too.
+ * The per-group programs' workgroup size depends on the adapter and the
+ * shape (group_workgroup.ts): run the cases with that choice, with one
+ * invocation per group (no barriers; the strip backward) and with the sizes
+ * a GPU gets, so the multi-level shared-memory tree is tested too.
  */
 const GROUP_WORKGROUP_SIZES: Array<[string, number]> = [
   ['chosen for this adapter', 0],
+  ['1', 1],
   ['64', 64],
   ['256', 256],
 ];

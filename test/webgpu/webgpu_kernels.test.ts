@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 import * as lib from '../../src';
-import {GROUP_WORKGROUP_SIZE_FLAG, groupWorkgroupSize} from '../../src/backends/webgpu/group_workgroup';
+import {GROUPS_PER_INVOCATION} from '../../src/backends/webgpu/forward_pairs_webgpu';
+import {GROUP_WORKGROUP_SIZE_FLAG, groupsPerWorkgroup, groupWorkgroupSize} from '../../src/backends/webgpu/group_workgroup';
 import {FLOAT32_TOLERANCES, Tolerance} from '../conformance/cases';
 import {compare, normalData} from '../conformance/reference';
 
@@ -94,10 +95,15 @@ test('the op and its gradient run the fused webgpu kernels', async () => {
   tf.dispose([x, gamma]);
 });
 
-describe('more rows than maxComputeWorkgroupsPerDimension', () => {
+// Workgroup size 2: one workgroup per group, so these rows fold the dispatch.
+describe.each([['chosen', 0], ['2', 2]])('more rows than maxComputeWorkgroupsPerDimension, group workgroup size %s', (_label, size) => {
   let limit = 0;
   beforeAll(() => {
     limit = (tf.backend() as WebGPUBackend).device.limits.maxComputeWorkgroupsPerDimension;
+    tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, size);
+  });
+  afterAll(() => {
+    tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 0);
   });
 
   test('trailing axis, scalar rows', async () => {
@@ -109,6 +115,18 @@ describe('more rows than maxComputeWorkgroupsPerDimension', () => {
   test('NCHW channel axis', async () => {
     await expectMatchesCpu([1, 2, limit + 7], 1);
   });
+});
+
+test('one invocation per group: more workgroups of groups than maxComputeWorkgroupsPerDimension', async () => {
+  const backend = tf.backend() as WebGPUBackend;
+  const rows = backend.device.limits.maxComputeWorkgroupsPerDimension * groupsPerWorkgroup(backend, 1) *
+      GROUPS_PER_INVOCATION + 7;
+  tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 1);
+  try {
+    await expectMatchesCpu([rows, 2], -1);
+  } finally {
+    tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 0);
+  }
 });
 
 test('layouts that share every shader-key input but their baked constants get their own pipelines', async () => {
@@ -188,16 +206,20 @@ test('no GPU buffer outlives the tensors that use it', async () => {
   expect(backend.numDataIds()).toBe(before);
 });
 
-test('row reductions: one SIMD group per row on SwiftShader, sized by the row elsewhere', () => {
+test('row reductions: one invocation per group on SwiftShader when groups fill its lanes, else one SIMD group; sized by the row elsewhere', () => {
   const backend = tf.backend() as WebGPUBackend;
   const architecture = (backend.adapterInfo as unknown as {architecture: string}).architecture;
-  const sizes = [1, 7, 192, 100000].map(units => groupWorkgroupSize(backend, units));
-  expect(sizes).toEqual(architecture === 'swiftshader' ? [1, 2, 4, 4] : [1, 2, 64, 256]);
+  const swiftshader = architecture === 'swiftshader';
+  const sizes = [1, 7, 192, 100000].map(units => groupWorkgroupSize(backend, units, 8));
+  expect(sizes).toEqual(swiftshader ? [1, 2, 4, 4] : [1, 2, 64, 256]);
+  expect(groupWorkgroupSize(backend, 192, 16)).toBe(swiftshader ? 1 : 64);
+  expect(groupsPerWorkgroup(backend, 1)).toBe(swiftshader ? 4 : 64);
+  expect(groupsPerWorkgroup(backend, 4)).toBe(1);
   tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 32);
   try {
-    expect(groupWorkgroupSize(backend, 7)).toBe(32);
+    expect(groupWorkgroupSize(backend, 7, 1024)).toBe(32);
     tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 48);
-    expect(() => groupWorkgroupSize(backend, 7)).toThrow(/power of two/);
+    expect(() => groupWorkgroupSize(backend, 7, 1024)).toThrow(/power of two/);
   } finally {
     tf.env().set(GROUP_WORKGROUP_SIZE_FLAG, 0);
   }

@@ -12,10 +12,6 @@
  */
 import type {GroupLayout, LayoutDim} from '../../layout';
 
-interface PrintedDim extends LayoutDim {
-  groupStride: number;
-}
-
 export class GlslLayout {
   readonly groupCount: number;
   readonly groupLength: number;
@@ -26,7 +22,7 @@ export class GlslLayout {
   readonly simple: boolean;
   /** Shape of the views of x-shaped inputs and outputs. */
   readonly viewShape: number[];
-  private readonly dims: PrintedDim[];
+  private readonly dims: LayoutDim[];
 
   constructor(layout: GroupLayout) {
     const {groupCount, groupLength, paramSize} = layout;
@@ -36,12 +32,7 @@ export class GlslLayout {
     this.reduceLength = groupCount * groupLength / paramSize;
     this.simple = layout.contiguous && layout.paramsPerColumn;
     this.viewShape = this.simple ? [groupCount, groupLength] : [groupCount * groupLength];
-    let groupStride = 1;
-    this.dims = layout.dims.slice().reverse().map(d => {
-      const dim = {...d, groupStride: d.normalized ? 0 : groupStride};
-      groupStride *= d.normalized ? 1 : d.size;
-      return dim;
-    }).reverse();
+    this.dims = layout.dims;
   }
 
   /** GLSL reading an x-shaped input at `position`. */
@@ -90,9 +81,9 @@ export class GlslLayout {
   }
 
   /** Row-major decoding of an index over the dims `keep` selects. */
-  private decoder(name: string, keep: (d: PrintedDim) => boolean): string {
+  private decoder(name: string, keep: (d: LayoutDim) => boolean): string {
     const walked = this.dims.filter(keep).reverse();
-    const step = (d: PrintedDim) =>
+    const step = (d: LayoutDim) =>
         `ivec3(${d.stride}, ${d.paramStride}, ${d.groupStride})`;
     const lines = walked.map((d, i) => i === walked.length - 1 ?
         `position += rest * ${step(d)};` :

@@ -1,11 +1,13 @@
 /**
  * Backward in fewer dispatches (runFused binds several outputs):
- * FusedGradProgram, one workgroup per group, computes the dx coefficients of
+ * FusedGradProgram, one workgroup per group (or, at workgroup size 1, one
+ * invocation, several groups a workgroup), computes the dx coefficients of
  * kernel_names.ts and writes dx and the coefficients (GradGroup order) that
- * ParamGradPartialProgram reads; ParamGradSumsProgram adds up the blocks of
- * dGamma and dBeta together.
+ * ParamGradPartialProgram reads; ParamGradSumsProgram adds up the blocks (or
+ * GradStripProgram's strips) of dGamma and dBeta together.
  */
 import {FusedProgram, WORKGROUP_INDEX} from './fused_pipeline';
+import {firstColumn, groupIndex} from './group_workgroup';
 import {lane, WgslLayout, workgroupSumSnippet} from './layout_wgsl';
 
 /** Lanes of the per-group coefficients. */
@@ -16,18 +18,22 @@ export class FusedGradProgram implements FusedProgram {
   workgroups: number;
   private readonly layout: WgslLayout;
   private readonly size: number;
+  private readonly packing: number;
   private readonly xType: string;
 
-  constructor(layout: WgslLayout, workgroupSize: number, xInt: boolean) {
+  /** `packing`: groups per workgroup (groupsPerWorkgroup); `xInt`: x's buffer holds int32. */
+  constructor(layout: WgslLayout, workgroupSize: number, packing: number, xInt: boolean) {
     this.layout = layout;
     this.size = workgroupSize;
-    this.workgroups = layout.groupCount;
+    this.packing = packing;
+    this.workgroups = Math.ceil(layout.groupCount / packing);
     this.xType = xInt ? layout.unitType.replace('f32', 'i32') : layout.unitType;
-    this.key = `layerNormFusedGrad_${layout.shaderKey}_${workgroupSize}_${this.xType}`;
+    this.key = `layerNormFusedGrad_${layout.shaderKey}_${workgroupSize}_${packing}_${this.xType}`;
   }
 
   code(): string {
     const {layout, size} = this;
+    const first = firstColumn(size);
     const unit = layout.unitType;
     const lanes = Object.keys(GradGroup).length;
     return `
@@ -46,12 +52,12 @@ export class FusedGradProgram implements FusedProgram {
       ${layout.helpers()}
       ${workgroupSumSnippet('workgroupSum', 'vec4<f32>', size)}
 
-      @compute @workgroup_size(${size})
+      @compute @workgroup_size(${size * this.packing})
       fn main(@builtin(local_invocation_index) local : u32,
               @builtin(workgroup_id) workgroupId : vec3<u32>,
               @builtin(num_workgroups) numWorkgroups : vec3<u32>) {
         localIndex = local;
-        let group = ${WORKGROUP_INDEX};
+        let group = ${groupIndex(size, this.packing)};
         // Extra workgroups of a folded dispatch still reach every barrier.
         let isGroup = group < uniforms.groupCount;
         var shift = 0.0;
@@ -69,7 +75,7 @@ export class FusedGradProgram implements FusedProgram {
         var sum = ${unit}(0.0);
         var sumG = ${unit}(0.0);
         var sumGD = ${unit}(0.0);
-        for (var column = i32(local); isGroup && column < uniforms.groupUnits; column = column + ${size}) {
+        for (var column = ${first}; isGroup && column < uniforms.groupUnits; column = column + ${size}) {
           let position = start + columnPosition(column);
           let d = ${layout.load('x', 'position.x')} - shift;
           let g = ${layout.load('dy', 'position.x')} * ${layout.load('gamma', 'position.y')};
@@ -88,13 +94,13 @@ export class FusedGradProgram implements FusedProgram {
           constCoef = (dMean[group] - scale * sums.y) / groupLength;
         }
 
-        for (var column = i32(local); isGroup && column < uniforms.groupUnits; column = column + ${size}) {
+        for (var column = ${first}; isGroup && column < uniforms.groupUnits; column = column + ${size}) {
           let position = start + columnPosition(column);
           let xhat = ((${layout.load('x', 'position.x')} - shift) - shiftedMean) * scale;
           let g = ${layout.load('dy', 'position.x')} * ${layout.load('gamma', 'position.y')};
           dx[position.x] = scale * g - xhatCoef * xhat + constCoef;
         }
-        if (isGroup && local == 0u) {
+        if (${size === 1 ? 'isGroup' : 'isGroup && local == 0u'}) {
           var coefficients = vec4<f32>(0.0);
           coefficients.${lane(GradGroup.SHIFT)} = shift;
           coefficients.${lane(GradGroup.SHIFTED_MEAN)} = shiftedMean;

@@ -1,6 +1,6 @@
 /**
- * Forward LayerNorm on `webgpu`: one dispatch (fused_forward_webgpu.ts),
- * no temporary.
+ * Forward LayerNorm on `webgpu`: one dispatch (fused_forward_webgpu.ts, or
+ * forward_pairs_webgpu.ts at one invocation per group), no temporary.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
@@ -8,9 +8,10 @@ import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
 import {statsShape} from '../../layer_norm_util';
 import {groupLayout} from '../../layout';
+import {ForwardPairsProgram} from './forward_pairs_webgpu';
 import {FusedForwardProgram} from './fused_forward_webgpu';
 import {runFused} from './fused_pipeline';
-import {groupWorkgroupSize} from './group_workgroup';
+import {groupsPerWorkgroup, groupWorkgroupSize} from './group_workgroup';
 import {WgslLayout} from './layout_wgsl';
 import {filled} from './program_util';
 
@@ -32,10 +33,11 @@ export function layerNorm(args: {
 
   const outputs = [x.shape, statShape, statShape].map(
       shape => backend.makeTensorInfo(shape, 'float32'));
+  const size = groupWorkgroupSize(backend, layout.groupUnits, layout.groupCount);
+  const xInt = backend.tensorMap.get(x.dataId).dtype === 'int32';
   runFused(
-      backend, new FusedForwardProgram(
-                   layout, groupWorkgroupSize(backend, layout.groupUnits),
-                   backend.tensorMap.get(x.dataId).dtype === 'int32'),
+      backend, size === 1 ? new ForwardPairsProgram(layout, groupsPerWorkgroup(backend, size), xInt) :
+                            new FusedForwardProgram(layout, size, xInt),
       [x, gamma, beta], outputs, [...layout.uniformData, {type: 'float32', data: [epsilon]}]);
   return outputs;
 }

@@ -1,7 +1,9 @@
 /**
- * Backward LayerNorm on `webgpu` in three dispatches: dx with its per-group
- * coefficients, then dGamma/dBeta as block partial sums, added up.
- * Temporaries: 4 floats per group, 2 * paramSize per block.
+ * Backward LayerNorm on `webgpu`. At one invocation per group with strips
+ * enough, two dispatches: dx and per-strip partial sums of dGamma/dBeta,
+ * added up. Otherwise three: dx with its per-group coefficients, then
+ * dGamma/dBeta as block partial sums, added up. Temporaries: 2 * paramSize
+ * per strip or block, and 4 floats per group.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
@@ -10,10 +12,14 @@ import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../.
 import {groupLayout} from '../../layout';
 import {FusedGradProgram, ParamGradSumsProgram} from './fused_grad_webgpu';
 import {runFused} from './fused_pipeline';
-import {groupWorkgroupSize} from './group_workgroup';
+import {GradStripProgram} from './grad_strip_webgpu';
+import {groupsPerWorkgroup, groupWorkgroupSize} from './group_workgroup';
 import {WgslLayout} from './layout_wgsl';
 import {itemsPerBlock, ParamGradPartialProgram} from './param_grad_webgpu';
 import {filled, flat} from './program_util';
+
+/** Workgroups of strips below which the strip backward leaves cores idle. */
+const MIN_STRIP_WORKGROUPS = 8;
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,
@@ -33,11 +39,27 @@ export function layerNormGrad(args: {
   const layout = new WgslLayout(groupLayout(x.shape, axis, featureAxes));
 
   const dx = backend.makeTensorInfo(x.shape, 'float32');
+  const [dGamma, dBeta] = [0, 1].map(() => backend.makeTensorInfo(paramShape, 'float32'));
+  const xInt = backend.tensorMap.get(x.dataId).dtype === 'int32';
+  const size = groupWorkgroupSize(backend, layout.groupUnits, layout.groupCount);
+  const packing = groupsPerWorkgroup(backend, size);
+  // Strips of about sqrt(groupCount) groups: short float32 chains both ways.
+  const groupsPerStrip = itemsPerBlock(layout.groupCount);
+  const stripCount = Math.ceil(layout.groupCount / groupsPerStrip);
+  if (size === 1 && stripCount >= MIN_STRIP_WORKGROUPS * packing) {
+    const partialSums = backend.makeTensorInfo([stripCount * 2 * layout.paramSize], 'float32');
+    runFused(
+        backend, new GradStripProgram(layout, stripCount, packing, xInt),
+        [x, dy, gamma, invStd, dMean, dInvStd], [dx, partialSums], [
+          ...layout.uniformData, {type: 'int32', data: [groupsPerStrip]},
+          {type: 'int32', data: [stripCount]}
+        ]);
+    sumPartials(backend, layout, partialSums, stripCount, dGamma, dBeta);
+    return [dx, dGamma, dBeta];
+  }
   const gradCoefficients = backend.makeTensorInfo([layout.groupCount * 4], 'float32');
   runFused(
-      backend, new FusedGradProgram(
-                   layout, groupWorkgroupSize(backend, layout.groupUnits),
-                   backend.tensorMap.get(x.dataId).dtype === 'int32'),
+      backend, new FusedGradProgram(layout, size, packing, xInt),
       [x, dy, gamma, invStd, dMean, dInvStd], [dx, gradCoefficients], layout.uniformData);
 
   const blockItems = itemsPerBlock(layout.reduceLength);
@@ -48,14 +70,19 @@ export function layerNormGrad(args: {
         ...layout.uniformData, {type: 'int32', data: [blockItems]},
         {type: 'int32', data: [blockCount]}
       ]);
-  const [dGamma, dBeta] = [0, 1].map(() => backend.makeTensorInfo(paramShape, 'float32'));
+  backend.disposeData(gradCoefficients.dataId);
+  sumPartials(backend, layout, partialSums, blockCount, dGamma, dBeta);
+  return [dx, dGamma, dBeta];
+}
+
+/** dGamma and dBeta from [blocks, 2, paramSize] partial sums, which it disposes. */
+function sumPartials(
+    backend: WebGPUBackend, layout: WgslLayout, partialSums: tf.TensorInfo, blockCount: number,
+    dGamma: tf.TensorInfo, dBeta: tf.TensorInfo): void {
   runFused(
       backend, new ParamGradSumsProgram(layout.paramUnits, layout.components), [partialSums],
       [dGamma, dBeta], [{type: 'int32', data: [layout.paramUnits]}, {type: 'int32', data: [blockCount]}]);
-  backend.disposeData(gradCoefficients.dataId);
   backend.disposeData(partialSums.dataId);
-
-  return [dx, dGamma, dBeta];
 }
 
 export const layerNormGradConfig: tf.KernelConfig = {

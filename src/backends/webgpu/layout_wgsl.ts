@@ -17,16 +17,14 @@ export type ProgramUniforms = Array<{type: string, data: number[]}>;
 
 const VEC4_WIDTH = 4;
 
-interface PrintedDim extends LayoutDim {
-  groupStride: number;
-}
-
 export class WgslLayout {
   readonly groupCount: number;
   readonly groupLength: number;
   readonly paramSize: number;
   /** Elements sharing one gamma entry. */
   readonly reduceLength: number;
+  /** groupPosition(group).y is 0 for every group (no kept axis is a feature axis). */
+  readonly groupsShareParams: boolean;
   /** 4 on the vectorized path, else 1: elements per addressed unit. */
   readonly components: 1|4;
   readonly groupUnits: number;
@@ -35,7 +33,7 @@ export class WgslLayout {
   readonly shaderKey: string;
   readonly uniformDeclaration: string;
   readonly uniformData: ProgramUniforms;
-  private readonly dims: PrintedDim[]|null;
+  private readonly dims: LayoutDim[]|null;
 
   constructor(layout: GroupLayout) {
     this.groupCount = layout.groupCount;
@@ -43,6 +41,7 @@ export class WgslLayout {
     this.paramSize = layout.paramSize;
     this.reduceLength = layout.groupCount * layout.groupLength / layout.paramSize;
     const simple = layout.contiguous && layout.paramsPerColumn;
+    this.groupsShareParams = layout.dims.every(d => d.normalized || d.paramStride === 0);
     this.components = simple && layout.groupLength % VEC4_WIDTH === 0 ? 4 : 1;
     this.groupUnits = this.groupLength / this.components;
     this.paramUnits = this.paramSize / this.components;
@@ -56,12 +55,7 @@ export class WgslLayout {
       this.dims = null;
       this.shaderKey = `groups_vec${this.components}`;
     } else {
-      let groupStride = 1;
-      this.dims = layout.dims.slice().reverse().map(d => {
-        const dim = {...d, groupStride: d.normalized ? 0 : groupStride};
-        groupStride *= d.normalized ? 1 : d.size;
-        return dim;
-      }).reverse();
+      this.dims = layout.dims;
       this.shaderKey = 'strided_' +
           this.dims.map(d => (d.normalized ? 'N' : 'K') + (d.paramStride ? 'F' : '')).join('_');
       this.dims.forEach((d, k) => fields.push(
@@ -117,8 +111,8 @@ export class WgslLayout {
     `;
   }
 
-  private stridedHelpers(dims: PrintedDim[]): string {
-    const decoder = (name: string, argument: string, keep: (d: PrintedDim) => boolean) => {
+  private stridedHelpers(dims: LayoutDim[]): string {
+    const decoder = (name: string, argument: string, keep: (d: LayoutDim) => boolean) => {
       const walked = dims.map((d, k) => ({d, k})).filter(({d}) => keep(d)).reverse();
       const lines = walked.map(({k}, i) => i === walked.length - 1 ?
           `position = position + rest * uniforms.dim${k}.yzw;` :
@@ -148,6 +142,9 @@ export class WgslLayout {
  * uniform control flow only.
  */
 export function workgroupSumSnippet(name: string, type: string, workgroupSize: number): string {
+  if (workgroupSize === 1) {
+    return `fn ${name}(value : ${type}) -> ${type} { return value; }`;
+  }
   const shared = `${name}Partials`;
   return `
     var<workgroup> ${shared} : array<${type}, ${workgroupSize}>;
