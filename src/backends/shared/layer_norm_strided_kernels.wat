@@ -26,17 +26,6 @@
   (func $lanes (param $v v128) (result f64)
     (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
 
-  ;; $acc + the four float32 lanes of $v, in float64.
-  (func $addWide (param $acc v128) (param $v v128) (result v128)
-    (f64x2.add (local.get $acc) (f64x2.add
-        (f64x2.promote_low_f32x4 (local.get $v)) (call $promoteHigh (local.get $v)))))
-
-  ;; The end of the block starting at $p, at most $end.
-  (func $blockEnd (param $p i32) (param $end i32) (result i32)
-    (local $next i32)
-    (local.set $next (i32.add (local.get $p) (global.get $BLOCK_BYTES)))
-    (select (local.get $next) (local.get $end) (i32.lt_u (local.get $next) (local.get $end))))
-
   ;; Sums of d and d^2 over the n float32 at $p, d = x - $shift: float32 blocks,
   ;; 16 elements per iteration in four accumulators each.
   (func $blockSums (param $p i32) (param $n i32) (param $shift f32) (result f64 f64)
@@ -44,14 +33,15 @@
     (local $m v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
-    (local $sum v128) (local $squares v128)
+    (local $sum v128) (local $squares v128) (local $t v128)
     (local.set $m (f32x4.splat (local.get $shift)))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $end16 (i32.add (local.get $p)
         (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
     (block $blocksDone (loop $nextBlock
       (br_if $blocksDone (i32.ge_u (local.get $p) (local.get $end16)))
-      (local.set $stop (call $blockEnd (local.get $p) (local.get $end16)))
+      (local.set $stop (i32.add (local.get $p) (global.get $BLOCK_BYTES)))
+      (local.set $stop (select (local.get $stop) (local.get $end16) (i32.lt_u (local.get $stop) (local.get $end16))))
       (local.set $a0 (v128.const i64x2 0 0))
       (local.set $a1 (v128.const i64x2 0 0))
       (local.set $a2 (v128.const i64x2 0 0))
@@ -76,10 +66,10 @@
         (local.set $b3 (f32x4.add (local.get $b3) (f32x4.mul (local.get $d3) (local.get $d3))))
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
         (br $next)))
-      (local.set $sum (call $addWide (local.get $sum) (f32x4.add
-          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3)))))
-      (local.set $squares (call $addWide (local.get $squares) (f32x4.add
-          (f32x4.add (local.get $b0) (local.get $b1)) (f32x4.add (local.get $b2) (local.get $b3)))))
+      (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (f32x4.add
+          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
+      (local.set $squares (f64x2.add (local.get $squares) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (f32x4.add
+          (f32x4.add (local.get $b0) (local.get $b1)) (f32x4.add (local.get $b2) (local.get $b3))))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (br $nextBlock)))
     (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
         (call $lanes (local.get $sum)) (call $lanes (local.get $squares))))
@@ -88,14 +78,15 @@
   ;; per iteration.
   (func $blockSum (param $p i32) (param $n i32) (param $shift f32) (result f64)
     (local $end i32) (local $end16 i32) (local $stop i32) (local $m v128)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $sum v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $sum v128) (local $t v128)
     (local.set $m (f32x4.splat (local.get $shift)))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $end16 (i32.add (local.get $p)
         (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
     (block $blocksDone (loop $nextBlock
       (br_if $blocksDone (i32.ge_u (local.get $p) (local.get $end16)))
-      (local.set $stop (call $blockEnd (local.get $p) (local.get $end16)))
+      (local.set $stop (i32.add (local.get $p) (global.get $BLOCK_BYTES)))
+      (local.set $stop (select (local.get $stop) (local.get $end16) (i32.lt_u (local.get $stop) (local.get $end16))))
       (local.set $a0 (v128.const i64x2 0 0))
       (local.set $a1 (v128.const i64x2 0 0))
       (local.set $a2 (v128.const i64x2 0 0))
@@ -111,8 +102,8 @@
             (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $m))))
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
         (br $next)))
-      (local.set $sum (call $addWide (local.get $sum) (f32x4.add
-          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3)))))
+      (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (f32x4.add
+          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (br $nextBlock)))
     (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
         (call $lanes (local.get $sum)) (f64.const 0))
@@ -145,7 +136,7 @@
       (br_if $done (i32.ge_u (local.get $p) (local.get $end4)))
       (local.set $v (v128.load (local.get $p)))
       (local.set $d0 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m)))
-      (local.set $d1 (f64x2.sub (call $promoteHigh (local.get $v)) (local.get $m)))
+      (local.set $d1 (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $m)))
       (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (local.get $d0) (local.get $d1))))
       (local.set $squares (f64x2.add (local.get $squares) (f64x2.add
           (f64x2.mul (local.get $d0) (local.get $d0)) (f64x2.mul (local.get $d1) (local.get $d1)))))
@@ -231,14 +222,15 @@
     (local $sumG f64) (local $sumGXhat f64) (local $xh f32) (local $dyj f32) (local $gj f32)
     (local $vHi v128) (local $vLo v128) (local $vScale v128)
     (local $vdy v128) (local $vxh v128) (local $vg v128) (local $accG v128) (local $accGX v128)
-    (local $wideG v128) (local $wideGX v128)
+    (local $wideG v128) (local $wideGX v128) (local $t v128)
     (local.set $n4 (i32.and (local.get $bytes) (i32.const -16)))
     (local.set $vHi (f32x4.splat (local.get $hi)))
     (local.set $vLo (f32x4.splat (local.get $lo)))
     (local.set $vScale (f32x4.splat (local.get $scale)))
     (block $blocksDone (loop $nextBlock
       (br_if $blocksDone (i32.ge_u (local.get $j) (local.get $n4)))
-      (local.set $stop (call $blockEnd (local.get $j) (local.get $n4)))
+      (local.set $stop (i32.add (local.get $j) (global.get $BLOCK_BYTES)))
+      (local.set $stop (select (local.get $stop) (local.get $n4) (i32.lt_u (local.get $stop) (local.get $n4))))
       (local.set $accG (v128.const i64x2 0 0))
       (local.set $accGX (v128.const i64x2 0 0))
       (block $done4 (loop $next4
@@ -258,8 +250,8 @@
             (v128.load (i32.add (local.get $betaParts) (local.get $j))) (local.get $vdy)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $next4)))
-      (local.set $wideG (call $addWide (local.get $wideG) (local.get $accG)))
-      (local.set $wideGX (call $addWide (local.get $wideGX) (local.get $accGX)))
+      (local.set $wideG (f64x2.add (local.get $wideG) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (local.get $accG))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
+      (local.set $wideGX (f64x2.add (local.get $wideGX) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (local.get $accGX))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (br $nextBlock)))
     (local.set $sumG (call $lanes (local.get $wideG)))
     (local.set $sumGXhat (call $lanes (local.get $wideGX)))
@@ -294,7 +286,7 @@
       (v128.store (local.get $sums) (f64x2.add (v128.load (local.get $sums))
           (f64x2.promote_low_f32x4 (local.get $v))))
       (v128.store offset=16 (local.get $sums) (f64x2.add (v128.load offset=16 (local.get $sums))
-          (call $promoteHigh (local.get $v))))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
       (v128.store (local.get $parts) (v128.const i64x2 0 0))
       (local.set $parts (i32.add (local.get $parts) (i32.const 16)))
       (local.set $sums (i32.add (local.get $sums) (i32.const 32)))
@@ -751,7 +743,7 @@
       (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
       (local.set $v (v128.load (i32.add (local.get $x) (i32.load (i32.add (local.get $columns) (local.get $k))))))
       (local.set $dLo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mLo)))
-      (local.set $dHi (f64x2.sub (call $promoteHigh (local.get $v)) (local.get $mHi)))
+      (local.set $dHi (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $mHi)))
       (local.set $a0 (f64x2.add (local.get $a0) (local.get $dLo)))
       (local.set $a1 (f64x2.add (local.get $a1) (local.get $dHi)))
       (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $dLo) (local.get $dLo))))
@@ -849,12 +841,12 @@
         (v128.store offset=48 (local.get $s)
             (f64x2.add (v128.load offset=48 (local.get $s)) (f64x2.promote_low_f32x4 (local.get $v))))
         (v128.store offset=64 (local.get $s)
-            (f64x2.add (v128.load offset=64 (local.get $s)) (call $promoteHigh (local.get $v))))
+            (f64x2.add (v128.load offset=64 (local.get $s)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
         (local.set $v (v128.load offset=32 (local.get $s)))
         (v128.store offset=80 (local.get $s)
             (f64x2.add (v128.load offset=80 (local.get $s)) (f64x2.promote_low_f32x4 (local.get $v))))
         (v128.store offset=96 (local.get $s)
-            (f64x2.add (v128.load offset=96 (local.get $s)) (call $promoteHigh (local.get $v))))
+            (f64x2.add (v128.load offset=96 (local.get $s)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
         (v128.store offset=16 (local.get $s) (v128.const i64x2 0 0))
         (v128.store offset=32 (local.get $s) (v128.const i64x2 0 0))
         (local.set $s (i32.add (local.get $s) (i32.const 128)))
