@@ -300,11 +300,11 @@
       (local.set $sums (i32.add (local.get $sums) (i32.const 8)))
       (br $next))))
 
-  ;; Backward pass 2 over a run: dx = dy * gamma * scale - ((x - hi) - lo) * scaledCoef
-  ;; + const (scaledCoef = scale * xhatCoef).
+  ;; Backward pass 2 over a run: dx = (dy * gamma - ((x - hi) - lo) * xhatCoef) * scale
+  ;; + const: each term about g before the scale (scale * xhatCoef may underflow).
   (func $gradInput (param $dy i32) (param $x i32) (param $gamma i32) (param $dx i32)
       (param $bytes i32) (param $hi f32) (param $lo f32) (param $scale f32)
-      (param $scaledCoef f32) (param $const f32)
+      (param $coef f32) (param $const f32)
     (local $end i32) (local $end4 i32)
     (local $vHi v128) (local $vLo v128) (local $vScale v128) (local $vCoef v128) (local $vConst v128)
     (local.set $end (i32.add (local.get $x) (local.get $bytes)))
@@ -312,16 +312,15 @@
     (local.set $vHi (f32x4.splat (local.get $hi)))
     (local.set $vLo (f32x4.splat (local.get $lo)))
     (local.set $vScale (f32x4.splat (local.get $scale)))
-    (local.set $vCoef (f32x4.splat (local.get $scaledCoef)))
+    (local.set $vCoef (f32x4.splat (local.get $coef)))
     (local.set $vConst (f32x4.splat (local.get $const)))
     (block $done4 (loop $next4
       (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
-      (v128.store (local.get $dx) (f32x4.add (f32x4.sub
-          (f32x4.mul (f32x4.mul (v128.load (local.get $dy)) (v128.load (local.get $gamma)))
-                     (local.get $vScale))
+      (v128.store (local.get $dx) (f32x4.add (f32x4.mul (f32x4.sub
+          (f32x4.mul (v128.load (local.get $dy)) (v128.load (local.get $gamma)))
           (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (local.get $x)) (local.get $vHi)) (local.get $vLo))
                      (local.get $vCoef)))
-          (local.get $vConst)))
+          (local.get $vScale)) (local.get $vConst)))
       (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $gamma (i32.add (local.get $gamma) (i32.const 16)))
@@ -329,11 +328,11 @@
       (br $next4)))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-      (f32.store (local.get $dx) (f32.add (f32.sub
-          (f32.mul (f32.mul (f32.load (local.get $dy)) (f32.load (local.get $gamma))) (local.get $scale))
+      (f32.store (local.get $dx) (f32.add (f32.mul (f32.sub
+          (f32.mul (f32.load (local.get $dy)) (f32.load (local.get $gamma)))
           (f32.mul (f32.sub (f32.sub (f32.load (local.get $x)) (local.get $hi)) (local.get $lo))
-                   (local.get $scaledCoef)))
-          (local.get $const)))
+                   (local.get $coef)))
+          (local.get $scale)) (local.get $const)))
       (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (local.set $gamma (i32.add (local.get $gamma) (i32.const 4)))
@@ -682,18 +681,18 @@
       (local.set $g)
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $next)))
-    ;; scale * xhatCoef and constCoef (src/kernel_names.ts) as float32, at 12 and 16.
+    ;; xhatCoef and constCoef (src/kernel_names.ts) as float32, at 12 and 16.
     (local.set $t (i32.const 0))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $t) (local.get $groupCount)))
       (local.set $s (i32.add (local.get $scratch) (i32.shl (local.get $t) (i32.const 5))))
       (local.set $p (i32.shl (local.get $t) (i32.const 2)))
       (local.set $scale (f64.promote_f32 (f32.load offset=8 (local.get $s))))
-      (f32.store offset=12 (local.get $s) (f32.demote_f64 (f64.mul (local.get $scale) (f64.div
+      (f32.store offset=12 (local.get $s) (f32.demote_f64 (f64.div
           (f64.add (f64.mul (local.get $scale) (f64.load offset=24 (local.get $s)))
                    (f64.mul (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $dInvStd) (local.get $p))))
                                      (local.get $scale)) (local.get $scale)))
-          (local.get $count)))))
+          (local.get $count))))
       (f32.store offset=16 (local.get $s) (f32.demote_f64 (f64.div
           (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $dMean) (local.get $p))))
                    (f64.mul (local.get $scale) (f64.load offset=16 (local.get $s))))
@@ -1143,7 +1142,7 @@
         (br $nextColumn)))
       (call $flushLanes (local.get $scratch) (local.get $end))
       (br $nextColumns)))
-    ;; scale * xhatCoef and constCoef (src/kernel_names.ts) as float32 at 48 and 64.
+    ;; xhatCoef and constCoef (src/kernel_names.ts) as float32 at 48 and 64.
     (local.set $o (i32.const 0))
     (local.set $s (local.get $scratch))
     (block $done (loop $next
@@ -1152,14 +1151,14 @@
       (local.set $sLo (f64x2.promote_low_f32x4 (local.get $v)))
       (local.set $sHi (call $promoteHigh (local.get $v)))
       (local.set $v (v128.load (i32.add (local.get $dInvStd) (local.get $o))))
-      (local.set $xhLo (f64x2.mul (local.get $sLo) (f64x2.div (f64x2.add
+      (local.set $xhLo (f64x2.div (f64x2.add
           (f64x2.mul (local.get $sLo) (v128.load offset=112 (local.get $s)))
           (f64x2.mul (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $sLo)) (local.get $sLo)))
-          (local.get $count))))
-      (local.set $xhHi (f64x2.mul (local.get $sHi) (f64x2.div (f64x2.add
+          (local.get $count)))
+      (local.set $xhHi (f64x2.div (f64x2.add
           (f64x2.mul (local.get $sHi) (v128.load offset=128 (local.get $s)))
           (f64x2.mul (f64x2.mul (call $promoteHigh (local.get $v)) (local.get $sHi)) (local.get $sHi)))
-          (local.get $count))))
+          (local.get $count)))
       (local.set $v (v128.load (i32.add (local.get $dMean) (local.get $o))))
       (local.set $gLo (f64x2.div (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v))
           (f64x2.mul (local.get $sLo) (v128.load offset=80 (local.get $s)))) (local.get $count)))
@@ -1170,7 +1169,7 @@
       (local.set $o (i32.add (local.get $o) (i32.const 16)))
       (local.set $s (i32.add (local.get $s) (i32.const 160)))
       (br $next)))
-    ;; Pass 2: dx = dy * gamma * scale - ((x - hi) - lo) * scaledCoef + const, two columns at a time.
+    ;; Pass 2: dx as $gradInput's, two columns at a time.
     (local.set $k (i32.const 0))
     (if (i32.and (local.get $n) (i32.const 1))
       (then
@@ -1191,21 +1190,19 @@
         (local.set $a1 (v128.load offset=32 (local.get $s)))
         (local.set $sLo (v128.load offset=48 (local.get $s)))
         (local.set $sHi (v128.load offset=64 (local.get $s)))
-        (v128.store (i32.add (local.get $dx) (local.get $row)) (f32x4.add (f32x4.sub
-            (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $row))) (local.get $gm))
-                       (local.get $a1))
+        (v128.store (i32.add (local.get $dx) (local.get $row)) (f32x4.add (f32x4.mul (f32x4.sub
+            (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $row))) (local.get $gm))
             (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $row)))
                                              (local.get $v)) (local.get $a0))
                        (local.get $sLo)))
-            (local.get $sHi)))
+            (local.get $a1)) (local.get $sHi)))
         (local.set $row (i32.add (local.get $row) (local.get $c1)))
-        (v128.store (i32.add (local.get $dx) (local.get $row)) (f32x4.add (f32x4.sub
-            (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $row))) (local.get $gm1))
-                       (local.get $a1))
+        (v128.store (i32.add (local.get $dx) (local.get $row)) (f32x4.add (f32x4.mul (f32x4.sub
+            (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $row))) (local.get $gm1))
             (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $row)))
                                              (local.get $v)) (local.get $a0))
                        (local.get $sLo)))
-            (local.get $sHi)))
+            (local.get $a1)) (local.get $sHi)))
         (local.set $row (i32.add (i32.sub (local.get $row) (local.get $c1)) (i32.const 16)))
         (local.set $s (i32.add (local.get $s) (i32.const 160)))
         (br $next)))
@@ -1217,13 +1214,12 @@
       (param $s i32) (param $end i32)
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
-      (v128.store (i32.add (local.get $dx) (local.get $at)) (f32x4.add (f32x4.sub
-          (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $at))) (local.get $gm))
-                     (v128.load offset=32 (local.get $s)))
+      (v128.store (i32.add (local.get $dx) (local.get $at)) (f32x4.add (f32x4.mul (f32x4.sub
+          (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $at))) (local.get $gm))
           (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $at)))
                                            (v128.load (local.get $s))) (v128.load offset=16 (local.get $s)))
                      (v128.load offset=48 (local.get $s))))
-          (v128.load offset=64 (local.get $s))))
+          (v128.load offset=32 (local.get $s))) (v128.load offset=64 (local.get $s))))
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (local.set $s (i32.add (local.get $s) (i32.const 160)))
       (br $next))))
