@@ -1,7 +1,9 @@
 ;; LayerNorm kernels for groups that are not contiguous (one gamma entry per
-;; column), with the arithmetic of layer_norm_kernels.wat: float64 statistics
-;; of data shifted by the group's first value, y and dx in float32 with the
-;; mean split in hi + lo. Both families walk x in memory order:
+;; column), with the arithmetic of layer_norm_kernels.wat: sums of data shifted
+;; by the group's first value in float32 partials of at most 16 terms added
+;; into float64 (a float64 pass where they cannot be kept), y, xhat and dx in
+;; float32 with the mean split in hi + lo. No calls in hot loops: V8 does not
+;; inline them. Both families walk x in memory order:
 ;;   runs:  the innermost axis is normalized: SIMD along each run of it, the
 ;;          run's group and gamma offset from an odometer over the outer axes.
 ;;   lanes: the innermost axis is kept: one f32x4 holds four adjacent groups,
