@@ -829,7 +829,8 @@
     (local $k i32) (local $bytes i32) (local $row i32) (local $row2 i32) (local $o i32) (local $s i32)
     (local $rowBytes i32) (local $stop i32) (local $end i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
     (local $v v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128) (local $count v128)
-    (local $g1 v128) (local $b1v v128) (local $vLo v128) (local $vScale v128)
+    (local $g1 v128) (local $b1v v128) (local $vLo v128) (local $vScale v128) (local $yx i32)
+    (local $g2 v128) (local $g3 v128) (local $b2 v128) (local $b3 v128)
     (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
     (local $meanLo v128) (local $meanHi v128) (local $varLo v128) (local $varHi v128)
     (local $invLo v128) (local $invHi v128) (local $vHi v128) (local $tiny v128)
@@ -988,42 +989,53 @@
           (local.set $o (i32.add (local.get $o) (i32.const 4)))
           (br $next)))
         (return)))
-    ;; y, two columns at a time (an odd one first, alone).
+    ;; y, four columns at a time (those past a multiple of four first, alone).
     (local.set $k (i32.const 0))
-    (if (i32.and (local.get $n) (i32.const 1))
-      (then
-        (call $normalizeColumn (local.get $x) (local.get $y) (i32.load (local.get $columns))
-            (v128.load32_splat (local.get $gamma)) (v128.load32_splat (local.get $beta))
-            (local.get $scratch) (local.get $end))
-        (local.set $k (i32.const 4))))
+    (block $singlesDone (loop $nextSingle
+      (br_if $singlesDone (i32.eqz (i32.and (i32.sub (local.get $bytes) (local.get $k)) (i32.const 12))))
+      (call $normalizeColumn (local.get $x) (local.get $y) (i32.load (i32.add (local.get $columns) (local.get $k)))
+          (v128.load32_splat (i32.add (local.get $gamma) (local.get $k)))
+          (v128.load32_splat (i32.add (local.get $beta) (local.get $k))) (local.get $scratch) (local.get $end))
+      (local.set $k (i32.add (local.get $k) (i32.const 4)))
+      (br $nextSingle)))
+    (local.set $yx (i32.sub (local.get $y) (local.get $x)))
     (block $columnsDone (loop $nextColumn
       (br_if $columnsDone (i32.ge_u (local.get $k) (local.get $bytes)))
       (local.set $row (i32.load (i32.add (local.get $columns) (local.get $k))))
       (local.set $c1 (i32.sub (i32.load offset=4 (i32.add (local.get $columns) (local.get $k))) (local.get $row)))
-      (local.set $row2 (i32.add (local.get $y) (local.get $row)))
+      (local.set $c2 (i32.sub (i32.load offset=8 (i32.add (local.get $columns) (local.get $k))) (local.get $row)))
+      (local.set $c3 (i32.sub (i32.load offset=12 (i32.add (local.get $columns) (local.get $k))) (local.get $row)))
       (local.set $row (i32.add (local.get $x) (local.get $row)))
       (local.set $g (v128.load32_splat (i32.add (local.get $gamma) (local.get $k))))
-      (local.set $b (v128.load32_splat (i32.add (local.get $beta) (local.get $k))))
       (local.set $g1 (v128.load32_splat offset=4 (i32.add (local.get $gamma) (local.get $k))))
+      (local.set $g2 (v128.load32_splat offset=8 (i32.add (local.get $gamma) (local.get $k))))
+      (local.set $g3 (v128.load32_splat offset=12 (i32.add (local.get $gamma) (local.get $k))))
+      (local.set $b (v128.load32_splat (i32.add (local.get $beta) (local.get $k))))
       (local.set $b1v (v128.load32_splat offset=4 (i32.add (local.get $beta) (local.get $k))))
+      (local.set $b2 (v128.load32_splat offset=8 (i32.add (local.get $beta) (local.get $k))))
+      (local.set $b3 (v128.load32_splat offset=12 (i32.add (local.get $beta) (local.get $k))))
       (local.set $s (local.get $scratch))
       (block $done (loop $next
         (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
         (local.set $v (v128.load (local.get $s)))
         (local.set $vLo (v128.load offset=16 (local.get $s)))
         (local.set $vScale (v128.load offset=32 (local.get $s)))
-        (v128.store (local.get $row2) (f32x4.add (f32x4.mul (f32x4.mul
+        (v128.store (i32.add (local.get $row) (local.get $yx)) (f32x4.add (f32x4.mul (f32x4.mul
             (f32x4.sub (f32x4.sub (v128.load (local.get $row)) (local.get $v)) (local.get $vLo))
             (local.get $vScale)) (local.get $g)) (local.get $b)))
-        (v128.store (i32.add (local.get $row2) (local.get $c1)) (f32x4.add (f32x4.mul (f32x4.mul
-            (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $row) (local.get $c1))) (local.get $v))
-                       (local.get $vLo))
+        (v128.store (i32.add (i32.add (local.get $row) (local.get $c1)) (local.get $yx)) (f32x4.add (f32x4.mul (f32x4.mul
+            (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $row) (local.get $c1))) (local.get $v)) (local.get $vLo))
             (local.get $vScale)) (local.get $g1)) (local.get $b1v)))
+        (v128.store (i32.add (i32.add (local.get $row) (local.get $c2)) (local.get $yx)) (f32x4.add (f32x4.mul (f32x4.mul
+            (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $row) (local.get $c2))) (local.get $v)) (local.get $vLo))
+            (local.get $vScale)) (local.get $g2)) (local.get $b2)))
+        (v128.store (i32.add (i32.add (local.get $row) (local.get $c3)) (local.get $yx)) (f32x4.add (f32x4.mul (f32x4.mul
+            (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $row) (local.get $c3))) (local.get $v)) (local.get $vLo))
+            (local.get $vScale)) (local.get $g3)) (local.get $b3)))
         (local.set $row (i32.add (local.get $row) (i32.const 16)))
-        (local.set $row2 (i32.add (local.get $row2) (i32.const 16)))
         (local.set $s (i32.add (local.get $s) (i32.const 128)))
         (br $next)))
-      (local.set $k (i32.add (local.get $k) (i32.const 8)))
+      (local.set $k (i32.add (local.get $k) (i32.const 16)))
       (br $nextColumn))))
 
   ;; y of one column at byte offset $at: scratch as forwardBlock's after its statistics.
