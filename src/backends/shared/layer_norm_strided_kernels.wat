@@ -73,8 +73,11 @@
       (local.set $squares (f64x2.add (local.get $squares) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (f32x4.add
           (f32x4.add (local.get $b0) (local.get $b1)) (f32x4.add (local.get $b2) (local.get $b3))))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (br $nextBlock)))
-    (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
-        (call $lanes (local.get $sum)) (call $lanes (local.get $squares))))
+    (if (result f64 f64) (i32.lt_u (local.get $p) (local.get $end))
+      (then (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
+                (call $lanes (local.get $sum)) (call $lanes (local.get $squares))))
+      (else (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum)))
+            (f64.add (f64x2.extract_lane 0 (local.get $squares)) (f64x2.extract_lane 1 (local.get $squares))))))
 
   ;; The sum of x - $shift over the n float32 at $p: float32 blocks, 16 elements
   ;; per iteration.
@@ -107,9 +110,11 @@
       (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (f32x4.add
           (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (br $nextBlock)))
-    (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
-        (call $lanes (local.get $sum)) (f64.const 0))
-    (drop))
+    (if (result f64) (i32.lt_u (local.get $p) (local.get $end))
+      (then (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
+                (call $lanes (local.get $sum)) (f64.const 0))
+            (drop))
+      (else (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))))
 
   ;; Adds the d and d^2 of the float32 in [$p, $end) to $s1 and $s2, in float64.
   (func $tailSums (param $p i32) (param $end i32) (param $shift f64) (param $s1 f64)
