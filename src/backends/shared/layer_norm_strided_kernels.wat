@@ -28,10 +28,11 @@
   (func $lanes (param $v v128) (result f64)
     (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
 
-  ;; Sums of d and d^2 over the n float32 at $p, d = x - $shift: float32 blocks,
-  ;; 16 elements per iteration in four accumulators each.
-  (func $blockSums (param $p i32) (param $n i32) (param $shift f32) (result f64 f64)
-    (local $end i32) (local $end16 i32) (local $stop i32)
+  ;; Adds the sums of d and d^2 over the n float32 at $p, d = x - $shift, to the
+  ;; float64 at $out + 8 and $out + 16: float32 blocks, 16 elements per
+  ;; iteration in four accumulators each. (Multiple results cost V8 a call's worth.)
+  (func $blockSums (param $p i32) (param $n i32) (param $shift f32) (param $out i32)
+    (local $end i32) (local $end16 i32) (local $stop i32) (local $s1 f64) (local $s2 f64)
     (local $m v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
@@ -69,15 +70,23 @@
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
         (br $next)))
       (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (f32x4.add
-          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
+          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3)))))
+          (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (local.set $squares (f64x2.add (local.get $squares) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (f32x4.add
-          (f32x4.add (local.get $b0) (local.get $b1)) (f32x4.add (local.get $b2) (local.get $b3))))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
+          (f32x4.add (local.get $b0) (local.get $b1)) (f32x4.add (local.get $b2) (local.get $b3)))))
+          (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (br $nextBlock)))
     (if (result f64 f64) (i32.lt_u (local.get $p) (local.get $end))
       (then (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
                 (call $lanes (local.get $sum)) (call $lanes (local.get $squares))))
       (else (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum)))
-            (f64.add (f64x2.extract_lane 0 (local.get $squares)) (f64x2.extract_lane 1 (local.get $squares))))))
+            (f64.add (f64x2.extract_lane 0 (local.get $squares)) (f64x2.extract_lane 1 (local.get $squares)))))
+    (local.set $s2)
+    (local.set $s1)
+    (f64.store offset=8 (local.get $out) (f64.add (f64.load offset=8 (local.get $out)) (local.get $s1)))
+    (f64.store offset=16 (local.get $out) (f64.add (f64.load offset=16 (local.get $out)) (local.get $s2))))
 
   ;; The sum of x - $shift over the n float32 at $p: float32 blocks, 16 elements
   ;; per iteration.
@@ -108,7 +117,9 @@
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
         (br $next)))
       (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (f32x4.add
-          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
+          (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3)))))
+          (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (br $nextBlock)))
     (if (result f64) (i32.lt_u (local.get $p) (local.get $end))
       (then (call $tailSums (local.get $p) (local.get $end) (f64.promote_f32 (local.get $shift))
@@ -220,11 +231,11 @@
       (br $next))))
 
   ;; Backward pass 1 over a run: adds dy * xhat and dy into the float32 column
-  ;; partials at $gammaParts and $betaParts; returns the run's sums of
-  ;; g = dy * gamma and g * xhat (float32 blocks added in float64).
+  ;; partials at $gammaParts and $betaParts; adds the run's sums of g = dy * gamma
+  ;; and g * xhat (float32 blocks added in float64) to the float64 at $out, $out + 8.
   (func $gradSums (param $dy i32) (param $x i32) (param $gamma i32) (param $gammaParts i32)
       (param $betaParts i32) (param $bytes i32) (param $hi f32) (param $lo f32) (param $scale f32)
-      (result f64 f64)
+      (param $out i32)
     (local $j i32) (local $n4 i32) (local $stop i32)
     (local $sumG f64) (local $sumGXhat f64) (local $xh f32) (local $dyj f32) (local $gj f32)
     (local $vHi v128) (local $vLo v128) (local $vScale v128)
@@ -257,8 +268,12 @@
             (v128.load (i32.add (local.get $betaParts) (local.get $j))) (local.get $vdy)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $next4)))
-      (local.set $wideG (f64x2.add (local.get $wideG) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (local.get $accG))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
-      (local.set $wideGX (f64x2.add (local.get $wideGX) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (local.get $accGX))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
+      (local.set $wideG (f64x2.add (local.get $wideG) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (local.get $accG)))
+          (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
+      (local.set $wideGX (f64x2.add (local.get $wideGX) (f64x2.add (f64x2.promote_low_f32x4 (local.tee $t (local.get $accGX)))
+          (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t))))))
       (br $nextBlock)))
     (local.set $sumG (call $lanes (local.get $wideG)))
     (local.set $sumGXhat (call $lanes (local.get $wideGX)))
@@ -279,8 +294,8 @@
           (f32.load (i32.add (local.get $betaParts) (local.get $j))) (local.get $dyj)))
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $next)))
-    (local.get $sumG)
-    (local.get $sumGXhat))
+    (f64.store (local.get $out) (f64.add (f64.load (local.get $out)) (local.get $sumG)))
+    (f64.store offset=8 (local.get $out) (f64.add (f64.load offset=8 (local.get $out)) (local.get $sumGXhat))))
 
   ;; Adds the $bytes / 4 float32 partials at $parts into the float64 $sums and zeroes them.
   (func $flushColumns (param $parts i32) (param $sums i32) (param $bytes i32)
@@ -504,11 +519,8 @@
       (local.set $p (i32.add (local.get $x) (i32.mul (local.get $t) (local.get $runBytes))))
       (local.set $s (i32.add (local.get $scratch) (local.get $g)))
       (if (i32.eqz (local.get $r)) (then (call $storeShift (local.get $s) (local.get $p))))
-      (call $blockSums (local.get $p) (local.get $runLength) (f32.demote_f64 (f64.load (local.get $s))))
-      (local.set $s2)
-      (local.set $s1)
-      (f64.store offset=8 (local.get $s) (f64.add (f64.load offset=8 (local.get $s)) (local.get $s1)))
-      (f64.store offset=16 (local.get $s) (f64.add (f64.load offset=16 (local.get $s)) (local.get $s2)))
+      (call $blockSums (local.get $p) (local.get $runLength) (f32.demote_f64 (f64.load (local.get $s)))
+          (local.get $s))
       ;; The next run: the innermost outer axis inline, the others by $advance.
       (local.set $g (i32.add (local.get $g) (i32.load offset=4 (local.get $last))))
       (local.set $r (i32.add (local.get $r) (i32.load offset=8 (local.get $last))))
@@ -717,11 +729,7 @@
           (i32.add (local.get $gamma) (local.get $r))
           (i32.add (local.get $dGamma) (local.get $r)) (i32.add (local.get $dBeta) (local.get $r))
           (local.get $runBytes) (f32.load (local.get $s)) (f32.load offset=4 (local.get $s))
-          (f32.load offset=8 (local.get $s)))
-      (local.set $s2)
-      (local.set $s1)
-      (f64.store offset=16 (local.get $s) (f64.add (f64.load offset=16 (local.get $s)) (local.get $s1)))
-      (f64.store offset=24 (local.get $s) (f64.add (f64.load offset=24 (local.get $s)) (local.get $s2)))
+          (f32.load offset=8 (local.get $s)) (i32.add (local.get $s) (i32.const 16)))
       (local.set $group (i32.add (i32.shr_u (local.get $g) (i32.const 5)) (i32.const 1)))
       (if (i32.or (i32.eqz (i32.rem_u (local.get $group) (global.get $GROUPS_PER_FLUSH)))
                   (i32.eq (local.get $group) (local.get $groupCount)))
