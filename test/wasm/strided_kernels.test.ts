@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as lib from '../../src';
 import * as strided from '../../src/backends/shared/strided_simd';
 import {setWasmKernelImplementation} from '../../src/backends/wasm/simd_kernels';
-import {groupLayout} from '../../src/layout';
+import {groupLayout, groupOffsets} from '../../src/layout';
 import {compare, normalData, refForward, refGrads} from '../conformance/reference';
 
 const LAYOUTS: Array<[string, number[], number[], 'lanes'|'runs'|null]> = [
@@ -130,3 +130,50 @@ test.each(LAYOUTS.filter(l => l[3] != null).map(l => [l[0], l[1], l[2]] as const
       expect(compare(results[0], want, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
       expect(results[1].findIndex((v, i) => !Object.is(v, results[0][i]))).toBe(-1);
     });
+
+// The first element of each group +30 on N(0, 1): a shift far from the mean,
+// where float32 sums of d^2 would cancel; the float64 pass keeps 1e-6.
+describe.each([
+  ['lanes', [2, 768, 8], [1]],
+  ['lanes, 5 groups a block', [3, 37, 5], [1]],
+  ['runs', [48, 4, 16], [0, 2]],
+  ['runs, 3 groups', [8, 3, 96], [0, 2]],
+] as Array<[string, number[], number[]]>)('an outlier first in each group, %s', (family, shape, axis) => {
+  const layout = groupLayout(shape, axis, axis);
+  const values = normalData(tf.util.sizeFromShape(shape), 41);
+  for (const first of groupOffsets(layout).x) values[first] += 30;
+
+  test('forward keeps float32 accuracy', () => {
+    expect(strided.stridedPlan(layout)?.family).toBe(family.split(',')[0]);
+    const want = refForward(values, shape, axis, null, null, 1e-5);
+    const {y, mean, invStd} = lib.layerNormWithStats(tf.tensor(values, shape), null, null, {axis});
+    expect(compare(y.dataSync(), want.y, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
+    expect(compare(mean.dataSync(), want.mean, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
+    expect(compare(invStd.dataSync(), want.invStd, 1e-6, 1e-6).ratio).toBeLessThanOrEqual(1);
+    tf.dispose([y, mean, invStd]);
+  });
+});
+
+// Each group's first value 1.75e38, the others near -1.7e38: x minus the
+// first value overflows float32 in the backward's mean (x minus the mean does
+// not); the float64 pass keeps it finite.
+describe.each([
+  ['lanes', [2, 24, 8], [1]],
+  ['runs', [2, 3, 16], [0, 2]],
+] as Array<[string, number[], number[]]>)('a spread past float32 range, %s: backward', (family, shape, axis) => {
+  test('gradients match the float64 reference', () => {
+    const layout = groupLayout(shape, axis, axis);
+    expect(strided.stridedPlan(layout)?.family).toBe(family);
+    const size = tf.util.sizeFromShape(shape);
+    const xs = normalData(size, 42, 1e36, -1.7e38);
+    for (const first of groupOffsets(layout).x) xs[first] = 1.75e38;
+    // Weights of 1e30 keep dx (about invStd * w) out of float32's subnormals.
+    const wy = normalData(size, 43, 1e30);
+    const x = tf.tensor(xs, shape), w = tf.tensor(wy, shape);
+    const [dx] = tf.grads((a: tf.Tensor) => lib.layerNorm(a, null, null, {axis}).mul(w).sum())([x]);
+    const want = refGrads(xs, shape, axis, null, 1e-5, {wy, wMean: null, wInvStd: null});
+    const scale = Math.max(...want.dx.map(Math.abs));
+    expect(compare(dx.dataSync(), want.dx, 1e-5 * scale, 1e-5).ratio).toBeLessThanOrEqual(1);
+    tf.dispose([x, w, dx]);
+  });
+});

@@ -50,7 +50,7 @@ export interface StridedPlan {
 const FLOAT32_BYTES = 4;
 /** Scratch bytes per group: a runs call holds all groups, a lanes call a chunk. */
 const RUNS_SCRATCH_BYTES = 32;
-const LANES_SCRATCH_BYTES = 32;
+const LANES_SCRATCH_BYTES = 40;
 /** Bytes of x in one lanes chunk: its second pass reads them from cache. */
 const LANES_CHUNK_BYTES = 1 << 19;
 /** Runs' scratch may take a quarter of x's bytes, or this much. */
