@@ -111,7 +111,7 @@ test.each(LAYOUTS.filter(l => l[3] != null).map(l => [l[0], l[1], l[2]] as const
         new WebAssembly.Memory({initial: 160}),
         new WebAssembly.Memory({initial: 160, maximum: 160, shared: true}),
       ].map(memory => {
-        const kernels = strided.instantiateStridedKernels(memory)!;
+        const kernels = strided.STRIDED_KERNELS.instantiate(memory)!;
         // x, gamma, beta, y, mean, invStd, then the plan.
         const f32 = new Float32Array(memory.buffer);
         const at = [0, size, size + layout.paramSize, size + 2 * layout.paramSize,

@@ -6,8 +6,8 @@
  * The memory is kept for the next call up to RETAINED_BYTES; a larger call
  * gets a memory of its own.
  */
-import {checkImplementation, instantiateSimdKernels, KernelImplementation, SimdKernels, simdAvailable} from '../shared/simd_module';
-import {instantiateStridedKernels, StridedSimdKernels} from '../shared/strided_simd';
+import {checkImplementation, CONTIGUOUS_KERNELS, KernelImplementation, SimdKernels} from '../shared/simd_module';
+import {STRIDED_KERNELS, StridedSimdKernels} from '../shared/strided_simd';
 
 const PAGE_BYTES = 65536;
 export const FLOAT32_BYTES = 4;
@@ -34,7 +34,7 @@ export function setCpuKernelImplementation(choice: KernelImplementation): void {
 
 /** 'simd' where this engine runs the SIMD kernels (and 'js' was not chosen). */
 export function cpuKernelsInUse(): KernelImplementation {
-  return implementation === 'simd' && simdAvailable() ? 'simd' : 'js';
+  return implementation === 'simd' && CONTIGUOUS_KERNELS.available() ? 'simd' : 'js';
 }
 
 interface Arena {
@@ -102,8 +102,8 @@ function newArena(bytes: number): Arena|null {
   } catch {
     return null;
   }
-  const kernels = instantiateSimdKernels(memory);
-  return kernels == null ? null : {memory, kernels, strided: instantiateStridedKernels(memory)};
+  const kernels = CONTIGUOUS_KERNELS.instantiate(memory);
+  return kernels == null ? null : {memory, kernels, strided: STRIDED_KERNELS.instantiate(memory)};
 }
 
 function pages(bytes: number): number {

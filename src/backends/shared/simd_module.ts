@@ -1,7 +1,6 @@
 /**
- * The WebAssembly SIMD kernels (layer_norm_kernels.wat), compiled once and
- * instantiated on a given memory: the wasm backend's heap, or the cpu
- * backend's own memory.
+ * Our WebAssembly SIMD modules, compiled once and instantiated on a given
+ * memory: the wasm backend's heap, or the cpu backend's own memory.
  */
 import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from './layer_norm_kernels_wasm';
 
@@ -34,39 +33,51 @@ export function checkImplementation(caller: string, choice: unknown): KernelImpl
   return choice;
 }
 
-/** Compiled modules by memory kind; null where this engine has no WebAssembly SIMD. */
-const modules = new Map<boolean, WebAssembly.Module|null>();
+/**
+ * One of our WebAssembly modules in its two builds (ordinary and shared
+ * memory import): compiled once per build, instantiated per memory.
+ */
+export class SimdModule<Exports> {
+  private readonly compiled = new Map<boolean, WebAssembly.Module|null>();
 
-function compiled(sharedMemory: boolean): WebAssembly.Module|null {
-  let module = modules.get(sharedMemory);
-  if (module === undefined) {
-    const bytes = decodeBase64(
-        sharedMemory ? KERNELS_SHARED_MEMORY_WASM_BASE64 : KERNELS_WASM_BASE64);
-    // Synchronous compile: browsers allow it on the main thread under 4 KiB (this is ~2.5 KiB).
-    module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-    modules.set(sharedMemory, module);
+  constructor(private readonly plainBase64: string, private readonly sharedBase64: string) {}
+
+  /** The module's exports on `memory`, or null where they cannot run. */
+  instantiate(memory: unknown): Exports|null {
+    if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) {
+      return null;
+    }
+    const shared = typeof SharedArrayBuffer !== 'undefined' &&
+        memory.buffer instanceof SharedArrayBuffer;
+    const module = this.compile(shared);
+    return module == null ? null :
+                            new WebAssembly.Instance(module, {env: {memory}}).exports as Exports;
   }
-  return module;
+
+  /** Whether this engine runs the module at all. */
+  available(): boolean {
+    return typeof WebAssembly === 'object' && this.compile(false) != null;
+  }
+
+  private compile(sharedMemory: boolean): WebAssembly.Module|null {
+    let module = this.compiled.get(sharedMemory);
+    if (module === undefined) {
+      const bytes = decodeBase64(sharedMemory ? this.sharedBase64 : this.plainBase64);
+      try {
+        module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+      } catch {
+        // Chrome before 115 refuses a synchronous compile over 4 KiB on the main thread.
+        module = null;
+      }
+      this.compiled.set(sharedMemory, module);
+    }
+    return module;
+  }
 }
 
-/** The kernels on `memory`, or null where they cannot run. */
-export function instantiateSimdKernels(memory: unknown): SimdKernels|null {
-  if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) {
-    return null;
-  }
-  const shared = typeof SharedArrayBuffer !== 'undefined' &&
-      memory.buffer instanceof SharedArrayBuffer;
-  const module = compiled(shared);
-  if (module == null) {
-    return null;
-  }
-  return new WebAssembly.Instance(module, {env: {memory}}).exports as unknown as SimdKernels;
-}
-
-/** Whether this engine runs the SIMD kernels at all. */
-export function simdAvailable(): boolean {
-  return typeof WebAssembly === 'object' && compiled(false) != null;
-}
+/** The contiguous-group kernels (layer_norm_kernels.wat). */
+export const CONTIGUOUS_KERNELS =
+    new SimdModule<SimdKernels>(KERNELS_WASM_BASE64, KERNELS_SHARED_MEMORY_WASM_BASE64);
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);

@@ -5,6 +5,7 @@
  */
 import {columnOffsets, GroupLayout, groupOffsets} from '../../layout';
 import {STRIDED_KERNELS_SHARED_MEMORY_WASM_BASE64, STRIDED_KERNELS_WASM_BASE64} from './layer_norm_strided_kernels_wasm';
+import {SimdModule} from './simd_module';
 
 /** The exports of layer_norm_strided_kernels.wat; every address is a byte address in its memory. */
 export interface StridedSimdKernels {
@@ -184,39 +185,6 @@ export function backwardStrided(
   }
 }
 
-/** Compiled modules by memory kind; null where this engine has no WebAssembly SIMD. */
-const modules = new Map<boolean, WebAssembly.Module|null>();
-
-function compiled(sharedMemory: boolean): WebAssembly.Module|null {
-  let module = modules.get(sharedMemory);
-  if (module === undefined) {
-    const text = sharedMemory ? STRIDED_KERNELS_SHARED_MEMORY_WASM_BASE64 : STRIDED_KERNELS_WASM_BASE64;
-    const binary = atob(text);
-    const bytes = new Uint8Array(new ArrayBuffer(binary.length));
-    for (let i = 0; i < binary.length; i++) {
-      bytes[i] = binary.charCodeAt(i);
-    }
-    try {
-      module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-    } catch {
-      // Chrome before 115 refuses a synchronous compile over 4 KiB on the main thread.
-      module = null;
-    }
-    modules.set(sharedMemory, module);
-  }
-  return module;
-}
-
-/** The strided kernels on `memory`, or null where they cannot run. */
-export function instantiateStridedKernels(memory: unknown): StridedSimdKernels|null {
-  if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) {
-    return null;
-  }
-  const shared = typeof SharedArrayBuffer !== 'undefined' &&
-      memory.buffer instanceof SharedArrayBuffer;
-  const module = compiled(shared);
-  if (module == null) {
-    return null;
-  }
-  return new WebAssembly.Instance(module, {env: {memory}}).exports as unknown as StridedSimdKernels;
-}
+/** The strided kernels (layer_norm_strided_kernels.wat). */
+export const STRIDED_KERNELS = new SimdModule<StridedSimdKernels>(
+    STRIDED_KERNELS_WASM_BASE64, STRIDED_KERNELS_SHARED_MEMORY_WASM_BASE64);

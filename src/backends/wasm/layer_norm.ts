@@ -12,8 +12,7 @@ import {checkForwardKernel} from '../shared/kernel_inputs';
 import {forwardGroups} from '../shared/layer_norm_impl';
 import {forwardStrided, stridedPlan, planBytes, writePlan} from '../shared/strided_simd';
 import {runOnHeap} from './heap';
-import {simdKernels} from './simd_kernels';
-import {stridedKernels} from './strided_kernels';
+import {simdKernels, stridedKernels} from './simd_kernels';
 
 export function layerNorm(args: {
   inputs: LayerNormInputs,

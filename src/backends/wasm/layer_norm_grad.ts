@@ -11,8 +11,7 @@ import {backwardGroups, GradArrays} from '../shared/layer_norm_grad_impl';
 import {PARAM_SUMS_BYTES_PER_COLUMN} from '../shared/simd_module';
 import {backwardStrided, planBytes, stridedPlan, writePlan} from '../shared/strided_simd';
 import {FLOAT64_BYTES, runOnHeap} from './heap';
-import {simdKernels} from './simd_kernels';
-import {stridedKernels} from './strided_kernels';
+import {simdKernels, stridedKernels} from './simd_kernels';
 
 export function layerNormGrad(args: {
   inputs: LayerNormGradInputs,

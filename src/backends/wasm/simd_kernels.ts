@@ -1,11 +1,12 @@
 /**
- * The SIMD kernels bound to each wasm backend's heap. Where they cannot run
+ * The SIMD modules bound to each wasm backend's heap. Where they cannot run
  * (no SIMD, memory not found) the kernels use the JS loops over the same heap.
  */
 import type {KernelBackend} from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
-import {checkImplementation, instantiateSimdKernels, KernelImplementation, SimdKernels} from '../shared/simd_module';
+import {checkImplementation, CONTIGUOUS_KERNELS, KernelImplementation, SimdKernels, SimdModule} from '../shared/simd_module';
+import {STRIDED_KERNELS, StridedSimdKernels} from '../shared/strided_simd';
 import {EmscriptenHeap, emscriptenHeap} from './heap';
 
 let implementation: KernelImplementation = 'simd';
@@ -15,21 +16,31 @@ export function setWasmKernelImplementation(choice: KernelImplementation): void 
   implementation = checkImplementation('setWasmKernelImplementation', choice);
 }
 
-/** Instances per Emscripten module; null where the SIMD kernels cannot run. */
-const instances = new WeakMap<EmscriptenHeap, SimdKernels|null>();
+/** A module's instance per Emscripten heap (null where it cannot run there). */
+function boundToHeap<Exports>(module: SimdModule<Exports>): (backend: BackendWasm) => Exports|null {
+  const instances = new WeakMap<EmscriptenHeap, Exports|null>();
+  return backend => {
+    const heap = emscriptenHeap(backend);
+    let exports = instances.get(heap);
+    if (exports === undefined) {
+      exports = module.instantiate(heap.wasmMemory ?? heap.asm?.memory);
+      instances.set(heap, exports);
+    }
+    return exports;
+  };
+}
 
-/** The SIMD kernels bound to this backend's heap, or null for the JS loops. */
+const contiguousOnHeap = boundToHeap(CONTIGUOUS_KERNELS);
+const stridedOnHeap = boundToHeap(STRIDED_KERNELS);
+
+/** The contiguous-group kernels on this backend's heap, or null for the JS loops. */
 export function simdKernels(backend: BackendWasm): SimdKernels|null {
-  if (implementation === 'js') {
-    return null;
-  }
-  const heap = emscriptenHeap(backend);
-  let kernels = instances.get(heap);
-  if (kernels === undefined) {
-    kernels = instantiateSimdKernels(heap.wasmMemory ?? heap.asm?.memory);
-    instances.set(heap, kernels);
-  }
-  return kernels;
+  return implementation === 'js' ? null : contiguousOnHeap(backend);
+}
+
+/** The strided kernels on this backend's heap; null where simdKernels is. */
+export function stridedKernels(backend: BackendWasm): StridedSimdKernels|null {
+  return simdKernels(backend) == null ? null : stridedOnHeap(backend);
 }
 
 /**
