@@ -22,7 +22,7 @@ export class ForwardPairsProgram implements FusedProgram {
     this.layout = layout;
     this.packing = packing;
     this.workgroups = Math.ceil(layout.groupCount / (GROUPS_PER_INVOCATION * packing));
-    this.xType = xInt ? layout.unitType.replace('f32', 'i32') : layout.unitType;
+    this.xType = layout.storedUnitType(xInt);
     this.key = `layerNormForwardPairs_${layout.shaderKey}_${packing}_${this.xType}`;
   }
 

@@ -18,7 +18,7 @@ export class FusedForwardProgram implements FusedProgram {
     this.layout = layout;
     this.size = workgroupSize;
     this.workgroups = layout.groupCount;
-    this.xType = xInt ? layout.unitType.replace('f32', 'i32') : layout.unitType;
+    this.xType = layout.storedUnitType(xInt);
     this.key = `layerNormFusedForward_${layout.shaderKey}_${workgroupSize}_${this.xType}`;
   }
 

@@ -27,7 +27,7 @@ export class FusedGradProgram implements FusedProgram {
     this.size = workgroupSize;
     this.packing = packing;
     this.workgroups = Math.ceil(layout.groupCount / packing);
-    this.xType = xInt ? layout.unitType.replace('f32', 'i32') : layout.unitType;
+    this.xType = layout.storedUnitType(xInt);
     this.key = `layerNormFusedGrad_${layout.shaderKey}_${workgroupSize}_${packing}_${this.xType}`;
   }
 

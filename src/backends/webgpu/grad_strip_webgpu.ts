@@ -21,7 +21,7 @@ export class GradStripProgram implements FusedProgram {
     this.layout = layout;
     this.packing = packing;
     this.workgroups = Math.ceil(stripCount / packing);
-    this.xType = xInt ? layout.unitType.replace('f32', 'i32') : layout.unitType;
+    this.xType = layout.storedUnitType(xInt);
     this.key = `layerNormGradStrip_${layout.shaderKey}_${packing}_${this.xType}`;
   }
 

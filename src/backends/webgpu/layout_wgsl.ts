@@ -65,6 +65,11 @@ export class WgslLayout {
     this.uniformData = fields.map(([, , data]) => ({type: 'int32', data}));
   }
 
+  /** The stored unit type of an input: int32 buffers hold i32 units (converted on load). */
+  storedUnitType(int32: boolean): string {
+    return int32 ? this.unitType.replace('f32', 'i32') : this.unitType;
+  }
+
   /** WGSL converting one stored unit of an x- or gamma-shaped input to f32s. */
   load(buffer: string, offset: string): string {
     return `${this.unitType}(${buffer}[${offset}])`;
