@@ -1,4 +1,4 @@
-/** Fused forward LayerNorm for the `cpu` backend: the SIMD kernels where they run, JS loops otherwise. */
+/** Fused forward LayerNorm for the `cpu` backend: SIMD kernels where they run, else JS loops. */
 import * as tf from '@tensorflow/tfjs';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 

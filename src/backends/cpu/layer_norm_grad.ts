@@ -1,4 +1,4 @@
-/** Fused backward LayerNorm for the `cpu` backend: the SIMD kernels where they run, JS loops otherwise. */
+/** Fused backward LayerNorm for the `cpu` backend: SIMD kernels where they run, else JS loops. */
 import * as tf from '@tensorflow/tfjs';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
@@ -30,7 +30,8 @@ export function layerNormGrad(args: {
 }
 
 function backwardSimd(
-    layout: GroupLayout, inputs: LayerNormGradInputs, backend: MathBackendCPU): Float32Array[]|null {
+    layout: GroupLayout, inputs: LayerNormGradInputs,
+    backend: MathBackendCPU): Float32Array[]|null {
   const {groupCount, groupLength: n} = layout;
   const rowsPerChunk = chunkRows(n);
   const simd = layout.contiguous && layout.paramsPerColumn ?
@@ -44,7 +45,8 @@ function backwardSimd(
   }
   const {kernels, heap, starts: [dyAt, xAt, invStdAt, gammaAt, dMeanAt, dInvStdAt, sumsAt]} = simd;
   const [dy, x, invStd, dMean, dInvStd] =
-      [inputs.dy, inputs.x, inputs.invStd, inputs.dMean, inputs.dInvStd].map(t => values(backend, t));
+      [inputs.dy, inputs.x, inputs.invStd, inputs.dMean, inputs.dInvStd].map(
+          t => values(backend, t));
   heap.set(values(backend, inputs.gamma), gammaAt);
   const sums = new Float64Array(heap.buffer, sumsAt * FLOAT32_BYTES, 2 * n);
   sums.fill(0);
@@ -67,7 +69,8 @@ function backwardSimd(
 
 /** Non-contiguous groups: the whole tensors copied in, the strided kernels, copied out. */
 function backwardStridedSimd(
-    layout: GroupLayout, inputs: LayerNormGradInputs, backend: MathBackendCPU): Float32Array[]|null {
+    layout: GroupLayout, inputs: LayerNormGradInputs,
+    backend: MathBackendCPU): Float32Array[]|null {
   const plan = stridedPlan(layout);
   const {groupCount, groupLength: n} = layout;
   const size = groupCount * n;

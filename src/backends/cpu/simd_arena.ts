@@ -1,10 +1,6 @@
 /**
- * The SIMD kernels for the cpu backend, on a WebAssembly memory of our own.
- * Contiguous groups stream through it a chunk of groups at a time, small
- * enough to stay in cache, so memory traffic is one read of the inputs and
- * one write of the outputs; strided layouts copy whole tensors in and out.
- * The memory is kept for the next call up to RETAINED_BYTES; a larger call
- * gets a memory of its own.
+ * The SIMD kernels for the cpu backend on a WebAssembly memory of our own: contiguous groups stream
+ * through it in cache-sized chunks, strided layouts are copied in whole. Kept up to RETAINED_BYTES.
  */
 import {checkImplementation, CONTIGUOUS_KERNELS, KernelImplementation, SimdKernels} from '../shared/simd_module';
 import {STRIDED_KERNELS, StridedSimdKernels} from '../shared/strided_simd';
@@ -20,7 +16,6 @@ const MAX_BYTES = 2 ** 31;
 /** Elements per chunk (per streamed tensor): a few chunks fit in a core's L2 cache. */
 const CHUNK_ELEMENTS = 16384;
 
-/** Groups per chunk: at least one. */
 export function chunkRows(groupLength: number): number {
   return Math.max(1, Math.floor(CHUNK_ELEMENTS / Math.max(1, groupLength)));
 }
@@ -40,7 +35,6 @@ export function cpuKernelsInUse(): KernelImplementation {
 interface Arena {
   memory: WebAssembly.Memory;
   kernels: SimdKernels;
-  /** Null where that module cannot compile (see strided_simd.ts). */
   strided: StridedSimdKernels|null;
 }
 

@@ -1,7 +1,4 @@
-/**
- * Our WebAssembly SIMD modules, compiled once and instantiated on a given
- * memory: the wasm backend's heap, or the cpu backend's own memory.
- */
+/** Our WebAssembly SIMD modules, instantiated on the wasm heap or the cpu backend's own memory. */
 import {KERNELS_SHARED_MEMORY_WASM_BASE64, KERNELS_WASM_BASE64} from './layer_norm_kernels_wasm';
 
 /** The exports of layer_norm_kernels.wat; every address is a byte address in its memory. */
@@ -16,11 +13,8 @@ export interface SimdKernels {
       groupLength: number): void;
 }
 
-/**
- * backwardGroups' `paramSums` per column: float64 sums of dGamma and dBeta
- * (zeroed by the caller, rounded by it after the last call), then two float32
- * of the kernel's scratch.
- */
+/** backwardGroups' `paramSums` per column: float64 dGamma and dBeta sums (the caller
+ * zeroes and rounds them), then two float32 of scratch. */
 export const PARAM_SUMS_BYTES_PER_COLUMN = 2 * 8 + 2 * 4;
 
 /** 'simd': the SIMD kernels where they can run; 'js': always the JS loops. */
@@ -33,10 +27,7 @@ export function checkImplementation(caller: string, choice: unknown): KernelImpl
   return choice;
 }
 
-/**
- * One of our WebAssembly modules in its two builds (ordinary and shared
- * memory import): compiled once per build, instantiated per memory.
- */
+/** A module in its two builds (ordinary and shared memory), compiled once each. */
 export class SimdModule<Exports> {
   private readonly compiled = new Map<boolean, WebAssembly.Module|null>();
 

@@ -31,12 +31,13 @@ export interface StridedSimdKernels {
 
 /**
  * How the kernels walk a layout, with the i32 tables they read.
- * 'lanes' (the innermost axis is kept): `width` adjacent groups form a
- * block, run `chunk` groups at a time; tables: each block's start, each
- * column's offset from its group's start (bytes). 'runs' (the innermost axis is normalized): x is walked in
- * memory order, a run of `width` elements at a time; table: per axis run
- * but the innermost, outermost first, its size, its byte weights into the
- * per-group scratch (32 bytes a group) and into gamma, and a counter (0).
+ * 'lanes' (the innermost axis is kept): `width` adjacent groups form a block,
+ * run `chunk` groups at a time; tables: each block's start, each column's
+ * offset from its group's start (bytes).
+ * 'runs' (the innermost axis is normalized): x is walked in memory order, a
+ * run of `width` elements at a time; table: per axis run but the innermost,
+ * outermost first, its size, its byte weights into the per-group scratch
+ * (32 bytes a group) and into gamma, and a counter (0).
  */
 export interface StridedPlan {
   family: 'lanes'|'runs';
@@ -93,9 +94,11 @@ export function stridedPlan(layout: GroupLayout): StridedPlan|null {
     return null;
   }
   const bytes = (offsets: Int32Array) => offsets.map(o => o * FLOAT32_BYTES);
-  const blocks = bytes(groupOffsets({...layout, dims: outer, groupCount: groupCount / inner.size}).x);
+  const blocks =
+      bytes(groupOffsets({...layout, dims: outer, groupCount: groupCount / inner.size}).x);
   const lanes = inner.size;
-  const chunk = Math.max(4, Math.min(lanes, LANES_CHUNK_BYTES / (FLOAT32_BYTES * groupLength)) & ~3);
+  const chunk =
+      Math.max(4, Math.min(lanes, LANES_CHUNK_BYTES / (FLOAT32_BYTES * groupLength)) & ~3);
   return {
     family: 'lanes',
     tables: [blocks, bytes(columnOffsets(layout).x)],

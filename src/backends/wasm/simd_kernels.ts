@@ -1,7 +1,4 @@
-/**
- * The SIMD modules bound to each wasm backend's heap. Where they cannot run
- * (no SIMD, memory not found) the kernels use the JS loops over the same heap.
- */
+/** The SIMD modules bound to each wasm backend's heap (JS loops where they cannot run). */
 import type {KernelBackend} from '@tensorflow/tfjs';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
@@ -43,10 +40,7 @@ export function stridedKernels(backend: BackendWasm): StridedSimdKernels|null {
   return simdKernels(backend) == null ? null : stridedOnHeap(backend);
 }
 
-/**
- * Which implementation the kernels use on this backend: 'simd' unless the
- * SIMD kernels cannot run there (or 'js' was chosen). For diagnostics.
- */
+/** Which implementation runs on this backend ('js' where SIMD cannot run or 'js' was chosen). */
 export function wasmKernelsInUse(backend: KernelBackend): KernelImplementation {
   const b = backend as Partial<BackendWasm>|null;
   if (b == null || typeof b.wasm !== 'object' || !(b.dataIdMap instanceof Object)) {
