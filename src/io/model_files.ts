@@ -3,15 +3,17 @@
  * them back without ever leaving the model's folder. No TF.js import, so a
  * process that only saves can load this alone.
  *
- * Save layout: `model.json` names one `weights.<16 hex>.bin`, a name no other
- * save ever uses. A save writes and fsyncs the weights under a temporary
- * name, renames them to their final name, then writes, fsyncs and renames
- * `model.json` over the old one. Renames are atomic, so a reader sees the
- * old model.json (whose weights are still there) or the new one (whose
- * weights are already there). Only then are weights no model.json names
- * removed; a `.pending.<weights>.<pid>` marker, created before the weights
- * get their final name and removed after model.json is published, keeps a
- * concurrent save's weights from being removed in between.
+ * Save layout: `model.json` names one `weights.<id>.bin` (16 hex), a name no
+ * other save ever uses. A save marks itself pending
+ * (`.tfjs-layernorm.<id>.pending`), writes and fsyncs the weights under a
+ * temporary name, renames them to their final name, then writes, fsyncs and
+ * renames `model.json` over the old one, and only then drops its mark.
+ * Renames are atomic, so a reader sees the old model.json (whose weights are
+ * still there) or the new one (whose weights are already there). Afterwards
+ * weights that no model.json names and no mark protects are removed. Nothing
+ * depends on process ids (they say nothing across PID namespaces or hosts
+ * sharing a folder): a mark or temporary file counts as abandoned only once
+ * it is older than a lease.
  */
 
 export const MODEL_JSON_FILE = 'model.json';
@@ -22,11 +24,16 @@ interface Stats {
   isFile(): boolean;
   isDirectory(): boolean;
   size: number;
+  mode: number;
+  mtimeMs: number;
 }
 interface FileHandle {
   stat(): Promise<Stats>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number):
+      Promise<{bytesRead: number}>;
   readFile(): Promise<Uint8Array>;
   writeFile(data: Uint8Array|string): Promise<void>;
+  chmod(mode: number): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,6 +42,7 @@ export interface NodeModules {
   fs: {
     open(path: string, flags: string|number, mode?: number): Promise<FileHandle>;
     stat(path: string): Promise<Stats>;
+    lstat(path: string): Promise<Stats>;
     realpath(path: string): Promise<string>;
     mkdir(path: string, options: {recursive: true}): Promise<unknown>;
     rename(from: string, to: string): Promise<void>;
@@ -55,8 +63,6 @@ export interface NodeModules {
 
 interface NodeProcess {
   versions?: {node?: string};
-  pid?: number;
-  kill?(pid: number, signal: number): void;
 }
 function nodeProcess(): NodeProcess|undefined {
   return (globalThis as {process?: NodeProcess}).process;
@@ -138,46 +144,105 @@ export interface WeightGroup {
                   quantization?: {dtype?: string}}>;
 }
 
+/** Bytes per element of each weight dtype, and of each quantized storage dtype. */
 const DTYPE_BYTES: {[dtype: string]: number} = {
-  float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2,
-  float16: 2,
+  float32: 4, int32: 4, bool: 1, complex64: 8,
+};
+const QUANTIZED_BYTES: {[dtype: string]: number} = {
+  uint8: 1, uint16: 2, float16: 2,
 };
 
-/** Bytes a manifest group declares; null when a string weight makes it unknowable. */
-function declaredBytes(group: WeightGroup, where: string): number|null {
-  let total = 0;
-  for (const w of group.weights) {
-    if (w.dtype === 'string') {
-      return null;
-    }
-    const dtype = w.quantization?.dtype ?? w.dtype;
-    const bytes = DTYPE_BYTES[dtype];
-    if (bytes == null || !Array.isArray(w.shape) ||
-        !w.shape.every(d => Number.isInteger(d) && d >= 0)) {
-      throw new Error(`${where}: weight '${w.name}' has dtype ${
-          JSON.stringify(dtype)} and shape ${
-          JSON.stringify(w.shape)}; expected a TF.js dtype and a list of ` +
-                      `non-negative integers`);
-    }
-    total += bytes * w.shape.reduce((a, b) => a * b, 1);
-  }
-  return total;
+/** Own keys only: a dtype of 'constructor' is not a dtype. */
+function hasOwn(table: object, key: unknown): boolean {
+  return typeof key === 'string' &&
+      Object.prototype.hasOwnProperty.call(table, key);
+}
+
+/** A manifest value shortened for an error message. */
+function shown(value: unknown): string {
+  const MAX_CHARS = 80;
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}…` : text;
 }
 
 /**
- * Reads the weight files a manifest names, relative to `directory`: each
- * must resolve (symlinks followed) inside the directory, be a regular file,
- * and the files of a group must together hold the bytes the group declares.
- * Returns the bytes of every file in manifest order.
+ * Bytes the manifest entry `entry` (its place, e.g.
+ * `weightsManifest[0].weights[2]`) declares. String weights are refused:
+ * their encoded size is declared nowhere, so their files could not be
+ * checked before being read.
+ */
+function entryBytes(value: unknown, where: string, entry: string): number {
+  const w = value as WeightGroup['weights'][number];
+  if (w == null || typeof w !== 'object' || typeof w.name !== 'string') {
+    throw new Error(`${where}: ${entry} must be an object {name, shape, ` +
+                    `dtype} with a string name; got ${shown(value)}`);
+  }
+  const named = `${entry} ('${w.name}')`;
+  if (w.dtype === 'string') {
+    throw new Error(`${where}: ${named} has dtype 'string'; nodeFileSystem ` +
+                    `loads numeric weights only (a string weight's size is ` +
+                    `not declared, so its file could not be checked before ` +
+                    `being read)`);
+  }
+  if (w.quantization != null &&
+      (typeof w.quantization !== 'object' ||
+       !hasOwn(QUANTIZED_BYTES, w.quantization.dtype))) {
+    throw new Error(`${where}: ${named} has quantization ${
+        shown(w.quantization)}; expected {dtype} with dtype one of ${
+        Object.keys(QUANTIZED_BYTES).join(', ')}`);
+  }
+  const bytes = w.quantization != null ?
+      QUANTIZED_BYTES[w.quantization.dtype!] :
+      hasOwn(DTYPE_BYTES, w.dtype) ? DTYPE_BYTES[w.dtype] :
+                                                    undefined;
+  if (bytes == null) {
+    throw new Error(`${where}: ${named} has dtype ${
+        shown(w.dtype)}; expected one of ${
+        Object.keys(DTYPE_BYTES).join(', ')}`);
+  }
+  if (!Array.isArray(w.shape) ||
+      !w.shape.every(d => Number.isSafeInteger(d) && d >= 0)) {
+    throw new Error(`${where}: ${named} has shape ${
+        shown(w.shape)}; expected a list of non-negative integers`);
+  }
+  return bytes * w.shape.reduce((a, b) => a * b, 1);
+}
+
+/** A weights file to read: its real path and the size it had when checked. */
+interface WeightFile {
+  file: string;
+  size: number;
+}
+
+/**
+ * Reads the weight files a manifest names, relative to `directory`, into one
+ * buffer in manifest order. Before any byte is read: every entry is checked,
+ * each file must resolve (symlinks followed) inside the directory, be listed
+ * once, be a regular file, and the files of a group must together hold the
+ * bytes the group declares. So memory stays at the declared size, and reads
+ * stop at the sizes checked even if a file grows.
  */
 export async function readWeightFiles(
     m: NodeModules, directory: string, manifest: WeightGroup[],
-    modelJsonPath: string): Promise<Uint8Array[]> {
+    modelJsonPath: string): Promise<ArrayBuffer> {
   const where = `nodeFileSystem: '${modelJsonPath}'`;
   if (!Array.isArray(manifest)) {
     throw new Error(`${where}: weightsManifest must be a list of ` +
-                    `{paths, weights} groups; got ${JSON.stringify(manifest)}`);
+                    `{paths, weights} groups; got ${shown(manifest)}`);
   }
+  const declared = manifest.map((group, index) => {
+    if (group == null || !Array.isArray(group.paths) ||
+        !group.paths.every(p => typeof p === 'string' && p !== '') ||
+        !Array.isArray(group.weights)) {
+      throw new Error(`${where}: weightsManifest[${index}] must hold ` +
+                      `'paths' (non-empty strings) and 'weights' (a list); ` +
+                      `got ${shown(group)}`);
+    }
+    return group.weights.reduce(
+        (total, w, i) => total +
+            entryBytes(w, where, `weightsManifest[${index}].weights[${i}]`),
+        0);
+  });
   let root: string;
   try {
     root = await m.fs.realpath(directory === '' ? '.' : directory);
@@ -185,41 +250,71 @@ export async function readWeightFiles(
     throw new Error(`${where}: cannot resolve the model's folder '${
         directory}': ${message(e)}`);
   }
-  const buffers: Uint8Array[] = [];
+  const listedAt = new Map<string, string>();  // real path -> manifest place
+  const groups: WeightFile[][] = [];
   for (const [index, group] of manifest.entries()) {
-    if (group == null || !Array.isArray(group.paths) ||
-        !group.paths.every(p => typeof p === 'string' && p !== '') ||
-        !Array.isArray(group.weights)) {
-      throw new Error(`${where}: weightsManifest[${index}] must hold ` +
-                      `'paths' (non-empty strings) and 'weights' (a list)`);
-    }
-    const expected = declaredBytes(group, where);
-    let actual = 0;
-    const files: string[] = [];
-    for (const name of group.paths) {
+    const files: WeightFile[] = [];
+    for (const [i, name] of group.paths.entries()) {
+      const place = `weightsManifest[${index}].paths[${i}]`;
       const file = await weightPath(m, root, directory, name, where);
-      files.push(file);
-      let bytes: Uint8Array;
-      try {
-        bytes = await readRegularFile(m, file, true);
-      } catch (e) {
-        const error = new Error(`${where} names the weights file '${
-            file}', which cannot be read: ${message(e)}`);
-        (error as {code?: string}).code = code(e);
-        throw error;
+      const earlier = listedAt.get(file);
+      if (earlier != null) {
+        throw new Error(`${where}: ${place} ('${name}') names the weights ` +
+                        `file '${file}', which ${earlier} already names; ` +
+                        `each file may be listed once`);
       }
-      actual += bytes.byteLength;
-      buffers.push(bytes);
+      listedAt.set(file, place);
+      const {handle, size} = await openWeightFile(m, file, where);
+      await handle.close();
+      files.push({file, size});
     }
-    if (expected != null && actual !== expected) {
+    const actual = files.reduce((n, f) => n + f.size, 0);
+    if (actual !== declared[index]) {
+      const names = files.map(f => f.file);
       throw new Error(`${where}: the weights file${
-          files.length > 1 ? 's' : ''} '${files.join(`', '`)}' hold${
-          files.length > 1 ? '' : 's'} ${actual} bytes, but its manifest ` +
-                      `declares ${expected} bytes for them (weights ${
+          names.length > 1 ? 's' : ''} '${names.join(`', '`)}' hold${
+          names.length > 1 ? '' : 's'} ${actual} bytes, but its manifest ` +
+                      `declares ${declared[index]} bytes for them (weights ${
                           group.weights.map(w => w.name).join(', ')})`);
     }
+    groups.push(files);
   }
-  return buffers;
+  const data = new Uint8Array(declared.reduce((a, b) => a + b, 0));
+  let offset = 0;
+  for (const {file, size} of groups.flat()) {
+    const {handle, size: now} = await openWeightFile(m, file, where);
+    try {
+      const changed = () => new Error(`${where}: the weights file '${
+          file}' changed while being loaded (it held ${size} bytes)`);
+      if (now !== size) {
+        throw changed();
+      }
+      for (let done = 0; done < size;) {
+        const {bytesRead} =
+            await handle.read(data, offset + done, size - done, done);
+        if (bytesRead === 0) {
+          throw changed();
+        }
+        done += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
+    offset += size;
+  }
+  return data.buffer;
+}
+
+/** Opens a weights file (not following a last symlink: it was resolved); errors keep their `code`. */
+async function openWeightFile(m: NodeModules, file: string, where: string) {
+  try {
+    return await openRegularFile(m, file, true);
+  } catch (e) {
+    const error = new Error(`${where} names the weights file '${
+        file}', which cannot be read: ${message(e)}`);
+    (error as {code?: string}).code = code(e);
+    throw error;
+  }
 }
 
 /** The real path of a manifest path, checked to lie inside the model's folder `root`. */
@@ -262,24 +357,23 @@ async function weightPath(
 // ---------------------------------------------------------------- saving
 
 const WEIGHTS_FILE = /^weights\.[0-9a-f]{16}\.bin$/;
-const PENDING = /^\.pending\.(weights\.[0-9a-f]{16}\.bin)\.(\d+)$/;
-const TEMPORARY = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
-
-function ownPid(): number {
-  return nodeProcess()?.pid ?? 0;
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === ownPid()) {
-    return true;
-  }
-  try {
-    nodeProcess()?.kill?.(pid, 0);
-    return true;
-  } catch (e) {
-    return code(e) === 'EPERM';  // alive, owned by someone else
-  }
-}
+/** This package's own marks and temporary files, named after the save's weights id. */
+const OWN_PREFIX = '.tfjs-layernorm.';
+const OWN_FILE =
+    /^\.tfjs-layernorm\.([0-9a-f]{16})\.(pending|weights\.tmp|model\.json\.tmp)$/;
+/**
+ * Earlier versions' marks and weights temporaries: names no one else makes.
+ * (Their `.model.json.<pid>.<hex>.tmp` could be another tool's: left alone.)
+ */
+const OLD_PENDING = /^\.pending\.(weights\.[0-9a-f]{16}\.bin)\.\d+$/;
+const OLD_WEIGHTS_TEMP = /^\.weights\.[0-9a-f]{16}\.bin\.\d+\.[0-9a-f]{8}\.tmp$/;
+/**
+ * Age after which a mark or temporary file counts as abandoned (its saver
+ * killed). A save must publish within it: far longer than writing any model.
+ */
+export const LEASE_MS = 60 * 60 * 1000;
+/** Mode of new files when there is no model.json to take it from (less the umask). */
+const DEFAULT_MODE = 0o644;
 
 async function removeIfThere(m: NodeModules, file: string): Promise<void> {
   try {
@@ -291,14 +385,35 @@ async function removeIfThere(m: NodeModules, file: string): Promise<void> {
   }
 }
 
+/**
+ * Creates `file` (never over an existing one), writes and fsyncs it; with
+ * `mode`, gives it exactly that mode before any byte is written. Returns its
+ * stats.
+ */
 async function writeSynced(
-    m: NodeModules, file: string, data: Uint8Array|string): Promise<void> {
-  const handle = await m.fs.open(file, 'wx', 0o644);
+    m: NodeModules, file: string, data: Uint8Array|string,
+    mode: number|null): Promise<Stats> {
+  const handle = await m.fs.open(file, 'wx', mode ?? DEFAULT_MODE);
   try {
+    if (mode != null) {
+      await handle.chmod(mode);  // the umask narrowed the mode asked for
+    }
     await handle.writeFile(data);
     await handle.sync();
+    return await handle.stat();
   } finally {
     await handle.close();
+  }
+}
+
+/** The permission bits of the model.json a save replaces, which its files keep; null when there is none. */
+async function modeToKeep(m: NodeModules, modelJson: string):
+    Promise<number|null> {
+  const PERMISSION_BITS = 0o777;
+  try {
+    return (await m.fs.stat(modelJson)).mode & PERMISSION_BITS;
+  } catch {
+    return null;
   }
 }
 
@@ -318,43 +433,47 @@ async function syncDirectory(m: NodeModules, directory: string) {
 
 /**
  * Publishes a model in `directory` (created when missing): `weights`, and
- * the model.json text `modelJsonFor(weightsFileName)` returns. Either the
- * whole new model is published or the folder keeps what it had and no
- * temporary file stays; errors name the step and the file.
+ * the model.json text `modelJsonFor(weightsFileName)` returns, both with the
+ * mode of the model.json they replace. Either the whole new model is
+ * published or the folder keeps what it had and no temporary file stays;
+ * errors name the step and the file. Resolves, once published, to the
+ * problems met removing earlier saves' leftovers (none when all went).
  */
 export async function saveModelFiles(
     m: NodeModules, directory: string, weights: Uint8Array,
-    modelJsonFor: (weightsFile: string) => string): Promise<void> {
+    modelJsonFor: (weightsFile: string) => string): Promise<string[]> {
   let step = 'create the folder';
   let file = directory;
   const made: string[] = [];  // files to remove unless the save completes
+  let leaseStart: number;
   try {
     await m.fs.mkdir(directory, {recursive: true});
-    const pid = ownPid();
-    const nonce = () => m.randomHex(4);
-    const weightsName = `weights.${m.randomHex(8)}.bin`;
+    const id = m.randomHex(8);
+    const weightsName = `weights.${id}.bin`;
     const weightsFile = m.path.join(directory, weightsName);
-    const pending = m.path.join(directory, `.pending.${weightsName}.${pid}`);
-    const weightsTemp =
-        m.path.join(directory, `.${weightsName}.${pid}.${nonce()}.tmp`);
-    const jsonTemp =
-        m.path.join(directory, `.${MODEL_JSON_FILE}.${pid}.${nonce()}.tmp`);
+    const own = (kind: string) =>
+        m.path.join(directory, `${OWN_PREFIX}${id}.${kind}`);
+    const pending = own('pending');
+    const weightsTemp = own('weights.tmp');
+    const jsonTemp = own('model.json.tmp');
+    const jsonFile = m.path.join(directory, MODEL_JSON_FILE);
+    const mode = await modeToKeep(m, jsonFile);
 
     step = 'mark the save as pending', file = pending;
     made.push(pending);
-    await writeSynced(m, pending, '');
+    // The folder's clock (a network file system's, too) dates the leases.
+    leaseStart = (await writeSynced(m, pending, '', null)).mtimeMs;
     step = 'write the weights', file = weightsTemp;
     made.push(weightsTemp);
-    await writeSynced(m, weightsTemp, weights);
+    await writeSynced(m, weightsTemp, weights, mode);
     step = 'publish the weights (rename)', file = weightsFile;
     made.push(weightsFile);
     await m.fs.rename(weightsTemp, weightsFile);
     step = 'write model.json', file = jsonTemp;
     made.push(jsonTemp);
-    await writeSynced(m, jsonTemp, modelJsonFor(weightsName));
-    step = 'publish model.json (rename)',
-    file = m.path.join(directory, MODEL_JSON_FILE);
-    await m.fs.rename(jsonTemp, file);
+    await writeSynced(m, jsonTemp, modelJsonFor(weightsName), mode);
+    step = 'publish model.json (rename)', file = jsonFile;
+    await m.fs.rename(jsonTemp, jsonFile);
     made.splice(made.indexOf(weightsFile), 1);  // published: it stays
     await syncDirectory(m, directory);
     step = 'remove the pending mark', file = pending;
@@ -370,53 +489,99 @@ export async function saveModelFiles(
     (error as {code?: string}).code = code(e);
     throw error;
   }
-  await removeStaleFiles(m, directory);
+  return removeStaleFiles(m, directory, leaseStart);
+}
+
+/** The files of `directory` a model.json names (normalized relative paths). */
+function namedFiles(m: NodeModules, json: unknown): Set<string> {
+  const named = new Set<string>();
+  const manifest = (json as {weightsManifest?: unknown})?.weightsManifest;
+  for (const group of Array.isArray(manifest) ? manifest : []) {
+    const paths = (group as {paths?: unknown})?.paths;
+    for (const p of Array.isArray(paths) ? paths : []) {
+      if (typeof p === 'string' && p !== '') {
+        named.add(m.path.join(p));
+      }
+    }
+  }
+  return named;
 }
 
 /**
  * Removes weights no model.json names and no pending save is publishing,
- * and temporary files of processes that are gone. Files of other names are
- * never touched. Stale files are only waste, so errors here are ignored.
+ * and this package's marks and temporary files older than `LEASE_MS` at
+ * `now` (the folder's clock). Files of other names are never touched.
+ * Goes on past failures and returns them: the model is published whatever
+ * happens here, and what stays is only waste the next save retries.
  */
 export async function removeStaleFiles(
-    m: NodeModules, directory: string): Promise<void> {
+    m: NodeModules, directory: string, now: number): Promise<string[]> {
+  const problems: string[] = [];
+  const remove = async (name: string) => {
+    const file = m.path.join(directory, name);
+    try {
+      await removeIfThere(m, file);
+    } catch (e) {
+      problems.push(`cannot remove '${file}': ${message(e)}`);
+    }
+  };
+  let candidates: string[];
+  let entries: string[];
   try {
-    const candidates = (await m.fs.readdir(directory))
-                           .filter(f => WEIGHTS_FILE.test(f) ||
-                                       f === LEGACY_WEIGHTS_FILE);
+    candidates = (await m.fs.readdir(directory))
+                     .filter(f => WEIGHTS_FILE.test(f) ||
+                                 f === LEGACY_WEIGHTS_FILE);
     // Listed after the weights: a pending mark is made before its weights
     // get their name and removed only after model.json names them, so a
-    // weights file seen above with no live mark below was published (and
+    // weights file seen above with no fresh mark below was published (and
     // model.json, read after this, tells whether it still is) or abandoned.
-    const entries = await m.fs.readdir(directory);
-    const live = new Set<string>();
-    for (const entry of entries) {
-      const pending = PENDING.exec(entry);
-      const temporary = TEMPORARY.exec(entry);
-      if (pending == null && temporary == null) {
-        continue;
-      }
-      const pid = Number(pending != null ? pending[2] : temporary![1]);
-      if (isAlive(pid)) {
-        if (pending != null) live.add(pending[1]);
-      } else {
-        await removeIfThere(m, m.path.join(directory, entry));
-      }
-    }
-    const json = JSON.parse(new TextDecoder().decode(await readRegularFile(
-        m, m.path.join(directory, MODEL_JSON_FILE))));
-    const named = new Set<string>();
-    for (const group of json.weightsManifest ?? []) {
-      for (const p of group.paths ?? []) {
-        named.add(String(p).replace(/^\.\//, ''));
-      }
-    }
-    for (const f of candidates) {
-      if (!named.has(f) && !live.has(f)) {
-        await removeIfThere(m, m.path.join(directory, f));
-      }
-    }
-  } catch {
-    // Left for the next save to remove.
+    entries = await m.fs.readdir(directory);
+  } catch (e) {
+    return [`cannot list '${directory}': ${message(e)}`];
   }
+  const live = new Set<string>();
+  for (const entry of entries) {
+    const own = OWN_FILE.exec(entry);
+    const oldPending = OLD_PENDING.exec(entry);
+    if (own == null && oldPending == null && !OLD_WEIGHTS_TEMP.test(entry)) {
+      continue;
+    }
+    let fresh: boolean;
+    try {
+      fresh = now - (await m.fs.lstat(m.path.join(directory, entry))).mtimeMs <
+          LEASE_MS;
+    } catch (e) {
+      if (code(e) === 'ENOENT') {
+        continue;  // its save has ended since the listing
+      }
+      problems.push(`cannot read the age of '${
+          m.path.join(directory, entry)}': ${message(e)}`);
+      fresh = true;
+    }
+    const protects = own?.[2] === 'pending' ? `weights.${own[1]}.bin` :
+                                               oldPending?.[1];
+    if (fresh) {
+      if (protects != null) {
+        live.add(protects);
+      }
+    } else {
+      await remove(entry);
+    }
+  }
+  const jsonFile = m.path.join(directory, MODEL_JSON_FILE);
+  let named: Set<string>;
+  try {
+    named = namedFiles(m, JSON.parse(new TextDecoder().decode(
+        await readRegularFile(m, jsonFile))));
+  } catch (e) {
+    problems.push(`cannot read which weights '${
+        jsonFile}' names, so none were removed: ${message(e)}`);
+    return problems;
+  }
+  for (const f of candidates) {
+    if (!named.has(f) && !live.has(f)) {
+      await remove(f);
+    }
+  }
+  return problems;
 }

@@ -27,11 +27,15 @@ const LOAD_ATTEMPTS = 3;
  * An IOHandler for files in Node.
  *
  * - `save`: `path` is a folder (created when missing); publishes
- *   `path/model.json` and one `path/weights.<id>.bin` atomically: a reader
- *   sees the old model or the new one, and a failed save leaves the old one.
+ *   `path/model.json` and one `path/weights.<id>.bin` atomically, with the
+ *   mode of the model.json they replace: a reader sees the old model or the
+ *   new one, and a failed save leaves the old one. Leftovers of earlier
+ *   saves that cannot be removed are reported in the result's `errors` and
+ *   by `console.warn`; the save still succeeded.
  * - `load`: `path` is a model.json file, or a folder holding one; the weight
  *   files its manifest names must lie inside that folder (symlinks resolved),
- *   be regular files and hold the bytes the manifest declares.
+ *   be regular files, be listed once and hold the bytes the manifest
+ *   declares (checked before any is read); string weights are refused.
  *
  * `tf.loadLayersModel(nodeFileSystem('dir/model.json'))`,
  * `model.save(nodeFileSystem('dir'))`.
@@ -50,7 +54,7 @@ export function nodeFileSystem(path: string): tf.io.IOHandler {
                         '(a GraphModel) is not supported; save a LayersModel');
       }
       const weights = new Uint8Array(joinBuffers(artifacts.weightData));
-      await saveModelFiles(m, path, weights, weightsFile => {
+      const problems = await saveModelFiles(m, path, weights, weightsFile => {
         const modelJson: tf.io.ModelJSON = {
           modelTopology: artifacts.modelTopology as {},
           format: artifacts.format,
@@ -71,7 +75,18 @@ export function nodeFileSystem(path: string): tf.io.IOHandler {
         }
         return JSON.stringify(modelJson);
       });
-      return {modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts)};
+      const result: tf.io.SaveResult = {
+        modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts),
+      };
+      if (problems.length > 0) {
+        // The save succeeded; leftovers are only waste, so they warn.
+        const warning = `nodeFileSystem: the model was saved to '${
+            path}', but leftovers of earlier saves could not all be ` +
+            `removed (the next save tries again): ${problems.join('; ')}`;
+        console.warn(warning);
+        result.errors = [warning];
+      }
+      return result;
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
@@ -82,9 +97,9 @@ export function nodeFileSystem(path: string): tf.io.IOHandler {
       for (let attempt = 1;; attempt++) {
         const text = await readModelJson(m, modelJsonPath);
         const modelJson = parseModelJson(text, modelJsonPath);
-        let buffers: Uint8Array[];
+        let weightData: ArrayBuffer;
         try {
-          buffers = await readWeightFiles(
+          weightData = await readWeightFiles(
               m, m.path.dirname(modelJsonPath),
               (modelJson.weightsManifest ?? []) as WeightGroup[],
               modelJsonPath);
@@ -100,8 +115,7 @@ export function nodeFileSystem(path: string): tf.io.IOHandler {
           throw e;
         }
         return tf.io.getModelArtifactsForJSON(modelJson, async manifest => [
-          manifest.flatMap(group => group.weights),
-          joinBuffers(buffers.map(toArrayBuffer)),
+          manifest.flatMap(group => group.weights), weightData,
         ]);
       }
     },
@@ -131,11 +145,6 @@ function parseModelJson(text: string, file: string): tf.io.ModelJSON {
                     `modelTopology; it is not a TF.js model.json`);
   }
   return modelJson;
-}
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(
-      bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 function joinBuffers(data: tf.io.WeightData|undefined): ArrayBuffer {

@@ -2,9 +2,10 @@
  * Saves under real faults, in child processes running the save code of
  * `nodeFileSystem` (test/node/fault/save_child.ts, bundled with esbuild so
  * that a child starts without TF.js): SIGKILL at random moments of a save
- * loop, a file size limit (EFBIG) in the middle of writing, and a folder the
- * process may not write to. After each, the folder loads as the old model or
- * the new one, never anything else. cpu.
+ * loop, a file size limit (EFBIG) in the middle of writing, a folder the
+ * process may not write to, and savers in separate PID namespaces racing.
+ * After each, the folder loads as the old model or the new one, never
+ * anything else. cpu.
  */
 import {ChildProcess, spawn, spawnSync} from 'child_process';
 import * as fs from 'fs';
@@ -14,10 +15,14 @@ import * as esbuild from 'esbuild';
 import * as tf from '@tensorflow/tfjs';
 
 import {layerNormLayer, nodeFileSystem} from '../../src';
+import {LEASE_MS} from '../../src/io/model_files';
 import {normalData} from '../conformance/reference';
 import {predictData, removeTempDirs, tempDir} from './layer_helpers';
 
 const KILLS = 200;
+/** This package's marks and temporary files. */
+const OWN_FILE = /^\.tfjs-layernorm\.[0-9a-f]{16}\.(pending|weights\.tmp|model\.json\.tmp)$/;
+const WEIGHTS_FILE = /^weights\.[0-9a-f]{16}\.bin$/;
 const UNITS = 128;  // 64 KB of dense weights: a save takes a few ms
 
 let work: string;
@@ -105,7 +110,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 test(`SIGKILL at random moments of a save loop, ${KILLS} times: the folder always loads as the old or the new model`, async () => {
   const dir = folderWithModel0();
   const seen = [0, 0];
-  const killed = new Set<string>();
+  let leftovers = new Set<string>();
   let midSave = 0;  // kills that left a save's temporary files behind
   let saveMs = 10;  // running estimate of one save's duration
   // Children started ahead of time (node's start-up is most of a kill's
@@ -126,16 +131,14 @@ test(`SIGKILL at random moments of a save loop, ${KILLS} times: the folder alway
       if (saves > 0) {
         saveMs = 0.8 * saveMs + 0.2 * (Date.now() - started) / saves;
       }
-      // Besides the model, only killed children's temporary files may be
-      // there (until a save that completes removes them).
-      killed.add(String(running.process.pid));
-      const stray = fs.readdirSync(dir).filter(f => f !== 'model.json' && !/^weights\.[0-9a-f]{16}\.bin$/.test(f));
-      for (const f of stray) {
-        const owner = /^\.(?:pending\.weights\.[0-9a-f]{16}\.bin\.(\d+)|.*\.(\d+)\.[0-9a-f]{8}\.tmp)$/.exec(f);
-        expect(owner).not.toBeNull();
-        expect(killed.has(owner![1] ?? owner![2])).toBe(true);
+      // Besides the model, only killed saves' marks and temporary files may
+      // be there (younger than the lease: kept, as a live save's would be).
+      const now = new Set(fs.readdirSync(dir).filter(f => f !== 'model.json' && !WEIGHTS_FILE.test(f)));
+      for (const f of now) {
+        expect(f).toMatch(OWN_FILE);
       }
-      midSave += stray.some(f => f.includes(`.${running.process.pid}`)) ? 1 : 0;
+      midSave += [...now].some(f => !leftovers.has(f)) ? 1 : 0;
+      leftovers = now;
       seen[await loadsAs(dir)]++;
     }
   } finally {
@@ -144,10 +147,18 @@ test(`SIGKILL at random moments of a save loop, ${KILLS} times: the folder alway
   // Kills landed mid-save, and saves completed between kills.
   expect(midSave).toBeGreaterThan(0);
   expect(seen[1]).toBeGreaterThan(0);
-  // The next save removes what the killed ones left.
-  const r = spawnSync(process.execPath, [child, dir, models[1].json, models[1].bin, 'once'], {encoding: 'utf8'});
-  expect(r.stdout).toBe('ok\n');
-  expect(fs.readdirSync(dir).sort()).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]{16}\.bin$/)]);
+  // The next save leaves them while they are younger than the lease (they
+  // could be a live save's, in another PID namespace or host)...
+  const save1 = () => spawnSync(process.execPath, [child, dir, models[1].json, models[1].bin, 'once'], {encoding: 'utf8'});
+  expect(save1().stdout).toBe('ok\n');
+  expect(fs.readdirSync(dir).filter(f => OWN_FILE.test(f)).sort()).toEqual([...leftovers].sort());
+  // ...and removes them, and the weights their marks kept, once older.
+  const expired = (Date.now() - LEASE_MS - 60000) / 1000;
+  for (const f of leftovers) {
+    fs.utimesSync(path.join(dir, f), expired, expired);
+  }
+  expect(save1().stdout).toBe('ok\n');
+  expect(fs.readdirSync(dir).sort()).toEqual(['model.json', expect.stringMatching(WEIGHTS_FILE)]);
   expect(await loadsAs(dir)).toBe(1);
 }, 300000);  // about 20 s on an idle machine of two cores
 
@@ -159,7 +170,7 @@ test('a file size limit hit while writing the weights (EFBIG, as on a full disk)
                                models[1].json, models[1].bin, 'once'], {encoding: 'utf8'});
   expect(JSON.parse(r.stdout).message).toMatch(new RegExp(
       `^nodeFileSystem: saving the model to '${dir}' failed: cannot write the weights ` +
-      `'${dir}/\\.weights\\.[0-9a-f]{16}\\.bin\\.\\d+\\.[0-9a-f]{8}\\.tmp': EFBIG`));
+      `'${dir}/\\.tfjs-layernorm\\.[0-9a-f]{16}\\.weights\\.tmp': EFBIG`));
   expect(fs.readdirSync(dir).sort()).toEqual(before);
   expect(await loadsAs(dir)).toBe(0);
 });
@@ -177,7 +188,56 @@ test('a folder the saving user may not write to (EACCES): old model intact, the 
                       {encoding: 'utf8', ...(asRoot ? {uid: 65534, gid: 65534} : {})});
   fs.chmodSync(dir, 0o755);
   expect(JSON.parse(r.stdout).message).toMatch(new RegExp(
-      `^nodeFileSystem: saving the model to '${dir}' failed: cannot mark the save as pending '${dir}/\\.pending\\..*': EACCES`));
+      `^nodeFileSystem: saving the model to '${dir}' failed: cannot mark the save as pending '${dir}/\\.tfjs-layernorm\\.[0-9a-f]{16}\\.pending': EACCES`));
   expect(fs.readdirSync(dir).sort()).toEqual(before);
   expect(await loadsAs(dir)).toBe(0);
 });
+
+test('savers in separate PID namespaces racing into one folder: every save resolves and leaves a whole model', async () => {
+  const RACE_MS = 5000;
+  const dir = folderWithModel0();
+  // Not root: a user namespace grants the PID namespace.
+  const unshare = ['--pid', '--kill-child', '--mount-proc', ...(process.getuid!() === 0 ? [] : ['--map-root-user'])];
+  // One saver is PID 1 of its namespace; the other gets a PID past the first
+  // one's threads (whose ids count as live PIDs), so to the first it names
+  // no process at all.
+  const PIDS_USED_FIRST = 100;
+  const racers = ['exec "$@"', `for i in $(seq ${PIDS_USED_FIRST}); do /bin/true; done; "$@"; exit $?`].map(script => {
+    const proc = spawn('unshare', [...unshare, 'sh', '-c', script, 'sh', process.execPath, child, dir,
+                                   models[1].json, models[1].bin, models[0].json, models[0].bin, `race:${RACE_MS}`],
+                       {stdio: ['pipe', 'pipe', 'inherit']});
+    let out = '';
+    proc.stdout!.setEncoding('utf8');
+    const ready = new Promise<void>((resolve, reject) => {
+      proc.once('error', reject);
+      proc.stdout!.on('data', (text: string) => {
+        out += text;
+        if (out.startsWith('ready\n')) resolve();
+      });
+    });
+    const done = new Promise<{saves: number, failed: string[], broken: string[]}>((resolve, reject) =>
+      proc.once('exit', status => status === 0 ? resolve(JSON.parse(out.slice('ready\n'.length))) :
+                                                 reject(new Error(`a saver exited with ${status}: ${out}`))));
+    return {proc, ready, done};
+  });
+  try {
+    await Promise.all(racers.map(r => r.ready));
+    racers.forEach(r => r.proc.stdin!.write('go\n'));
+    const results = await Promise.all(racers.map(r => r.done));
+    for (const result of results) {
+      expect(result.failed.slice(0, 3)).toEqual([]);
+      expect(result.broken.slice(0, 3)).toEqual([]);
+      expect(result.saves).toBeGreaterThan(0);
+    }
+  } finally {
+    racers.forEach(r => r.proc.kill('SIGKILL'));
+  }
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  expect(fs.existsSync(path.join(dir, json.weightsManifest[0].paths[0]))).toBe(true);
+  await loadsAs(dir);
+  // With both gone, one more save leaves nothing but its model.
+  const r = spawnSync(process.execPath, [child, dir, models[0].json, models[0].bin, 'once'], {encoding: 'utf8'});
+  expect(r.stdout).toBe('ok\n');
+  expect(fs.readdirSync(dir).sort()).toEqual(['model.json', expect.stringMatching(WEIGHTS_FILE)]);
+  expect(await loadsAs(dir)).toBe(0);
+}, 60000);
