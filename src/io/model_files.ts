@@ -250,10 +250,11 @@ export async function readWeightFiles(
     throw new Error(`${where}: cannot resolve the model's folder '${
         directory}': ${message(e)}`);
   }
+  // Every path resolved and checked first, then every size, then reading.
   const listedAt = new Map<string, string>();  // real path -> manifest place
-  const groups: WeightFile[][] = [];
+  const realPaths: string[][] = [];
   for (const [index, group] of manifest.entries()) {
-    const files: WeightFile[] = [];
+    const files: string[] = [];
     for (const [i, name] of group.paths.entries()) {
       const place = `weightsManifest[${index}].paths[${i}]`;
       const file = await weightPath(m, root, directory, name, where);
@@ -264,6 +265,14 @@ export async function readWeightFiles(
                         `each file may be listed once`);
       }
       listedAt.set(file, place);
+      files.push(file);
+    }
+    realPaths.push(files);
+  }
+  const groups: WeightFile[][] = [];
+  for (const [index, group] of manifest.entries()) {
+    const files: WeightFile[] = [];
+    for (const file of realPaths[index]) {
       const {handle, size} = await openWeightFile(m, file, where);
       await handle.close();
       files.push({file, size});

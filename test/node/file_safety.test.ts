@@ -171,6 +171,129 @@ test('a weights.bin saved by earlier versions (and tfjs-node) still loads; savin
   model.dispose();
 });
 
+// ------------------------------------------------- sizes before reading
+
+/**
+ * The files loading reads from (basenames, once per read call), recorded by
+ * wrapping the handles fs.promises.open returns; `beforeOpen` runs first.
+ */
+function spyOnReads(beforeOpen: (file: string) => void = () => undefined) {
+  const reads: string[] = [];
+  const open = fs.promises.open.bind(fs.promises) as (...args: unknown[]) => Promise<fs.promises.FileHandle>;
+  jest.spyOn(fs.promises, 'open').mockImplementation((async (...args: unknown[]) => {
+    const file = path.basename(String(args[0]));
+    beforeOpen(file);
+    const handle = await open(...args);
+    for (const method of ['read', 'readFile', 'readv'] as const) {
+      const original = (handle[method] as (...a: unknown[]) => unknown).bind(handle);
+      (handle as unknown as {[m: string]: unknown})[method] = (...a: unknown[]) => {
+        reads.push(file);
+        return original(...a);
+      };
+    }
+    return handle;
+  }) as never);
+  return reads;
+}
+
+const SPARSE_BYTES = 100 * 1024 * 1024;
+
+/** A saved model beside `big.bin`, a sparse file of 100 MB (no disk used). */
+async function modelBesideSparseFile() {
+  const saved = await savedModel();
+  const big = path.join(saved.dir, 'big.bin');
+  fs.writeFileSync(big, '');
+  fs.truncateSync(big, SPARSE_BYTES);
+  return saved;
+}
+
+describe('loading checks sizes before reading a byte', () => {
+  // Refused quickly and without reading: far below the time reading
+  // gigabytes takes.
+  const QUICK_MS = 5000;
+
+  test('a manifest listing one 100 MB sparse file 30 times (also as ./big.bin or a symlink) is refused as listing it twice', async () => {
+    const {dir, json} = await modelBesideSparseFile();
+    fs.symlinkSync('big.bin', path.join(dir, 'alias.bin'));
+    for (const [second, shown] of [['big.bin', 'big.bin'], ['./big.bin', '\\./big.bin'], ['alias.bin', 'alias.bin']]) {
+      writeJson(dir, withPaths(json, ['big.bin', second, ...Array(28).fill('big.bin')]));
+      const reads = spyOnReads();
+      const started = Date.now();
+      await expect(tf.loadLayersModel(nodeFileSystem(dir))).rejects.toThrow(new RegExp(
+          `weightsManifest\\[0\\]\\.paths\\[1\\] \\('${shown}'\\) names the weights file '.*big.bin', ` +
+          `which weightsManifest\\[0\\]\\.paths\\[0\\] already names; each file may be listed once`));
+      expect(Date.now() - started).toBeLessThan(QUICK_MS);
+      expect(reads.filter(f => f.endsWith('.bin'))).toEqual([]);
+      jest.restoreAllMocks();
+    }
+    // In two groups, too.
+    const twoGroups = {...json, weightsManifest: [json.weightsManifest[0], {paths: ['big.bin'], weights: []},
+                                                  {paths: ['big.bin'], weights: []}]};
+    writeJson(dir, twoGroups);
+    await expect(tf.loadLayersModel(nodeFileSystem(dir))).rejects.toThrow(
+        /weightsManifest\[2\]\.paths\[0\] \('big.bin'\) names the weights file '.*big.bin', which weightsManifest\[1\]\.paths\[0\] already names/);
+  });
+
+  test('a 100 MB file where the manifest declares 168 bytes is refused by its size, unread', async () => {
+    const {dir, json} = await modelBesideSparseFile();
+    writeJson(dir, withPaths(json, ['big.bin']));
+    const reads = spyOnReads();
+    const started = Date.now();
+    await expect(tf.loadLayersModel(nodeFileSystem(dir))).rejects.toThrow(
+        new RegExp(`the weights file '.*big.bin' holds ${SPARSE_BYTES} bytes, but its manifest declares 168 bytes`));
+    expect(Date.now() - started).toBeLessThan(QUICK_MS);
+    expect(reads.filter(f => f.endsWith('.bin'))).toEqual([]);
+  });
+
+  test('a string weight is refused (its size is declared nowhere), unread', async () => {
+    const {dir, json} = await modelBesideSparseFile();
+    const weights = [...json.weightsManifest[0].weights, {name: 'vocab', shape: [2], dtype: 'string'}];
+    writeJson(dir, {...json, weightsManifest: [{paths: ['big.bin'], weights}]});
+    const reads = spyOnReads();
+    await expect(tf.loadLayersModel(nodeFileSystem(dir))).rejects.toThrow(new RegExp(
+        `weightsManifest\\[0\\]\\.weights\\[${weights.length - 1}\\] \\('vocab'\\) has dtype 'string'; ` +
+        `nodeFileSystem loads numeric weights only`));
+    expect(reads.filter(f => f.endsWith('.bin'))).toEqual([]);
+  });
+
+  test('a weights file that grows between the size check and the read is refused, not read further', async () => {
+    const {dir, weightsFile} = await savedModel();
+    let opens = 0;
+    spyOnReads(file => {
+      if (file === weightsFile && ++opens === 2) {
+        fs.appendFileSync(path.join(dir, weightsFile), Buffer.alloc(4096));
+      }
+    });
+    await expect(tf.loadLayersModel(nodeFileSystem(dir))).rejects.toThrow(
+        new RegExp(`the weights file '.*${weightsFile}' changed while being loaded \\(it held 168 bytes\\)`));
+  });
+});
+
+test.each<[string, (json: {weightsManifest: Array<{paths: string[], weights: unknown[]}>}) => unknown, RegExp]>([
+  ['weights: [null]', json => ({...json, weightsManifest: [{...json.weightsManifest[0], weights: [null]}]}),
+   /weightsManifest\[0\]\.weights\[0\] must be an object \{name, shape, dtype\} with a string name; got null/],
+  ['an entry without a name', json => ({...json, weightsManifest: [{...json.weightsManifest[0],
+                                                                   weights: [...json.weightsManifest[0].weights, {shape: [1]}]}]}),
+   /weightsManifest\[0\]\.weights\[4\] must be an object \{name, shape, dtype\} with a string name; got \{"shape":\[1\]\}/],
+  ['a dtype of "constructor"', json => ({...json, weightsManifest: [{...json.weightsManifest[0],
+                                                                     weights: [{name: 'w', shape: [42], dtype: 'constructor'}]}]}),
+   /weightsManifest\[0\]\.weights\[0\] \('w'\) has dtype "constructor"; expected one of float32, int32, bool, complex64/],
+  ['a shape that is not a list', json => ({...json, weightsManifest: [{...json.weightsManifest[0],
+                                                                       weights: [{name: 'w', shape: 'abc', dtype: 'float32'}]}]}),
+   /weightsManifest\[0\]\.weights\[0\] \('w'\) has shape "abc"; expected a list of non-negative integers/],
+  ['a quantization without a storage dtype', json => ({...json, weightsManifest: [{...json.weightsManifest[0],
+      weights: [{name: 'w', shape: [42], dtype: 'float32', quantization: {scale: 1}}]}]}),
+   /weightsManifest\[0\]\.weights\[0\] \('w'\) has quantization \{"scale":1\}; expected \{dtype\} with dtype one of uint8, uint16, float16/],
+  ['a group that is null', json => ({...json, weightsManifest: [null]}),
+   /weightsManifest\[0\] must hold 'paths' \(non-empty strings\) and 'weights' \(a list\); got null/],
+  ['a manifest that is not a list', json => ({...json, weightsManifest: {paths: []}}),
+   /weightsManifest must be a list of \{paths, weights\} groups; got \{"paths":\[\]\}/],
+])('a malformed manifest (%s) is refused naming the entry', async (_name, edit, error) => {
+  const {dir, json} = await savedModel();
+  writeJson(dir, edit(json));
+  await expect(tf.loadLayersModel(nodeFileSystem(dir))).rejects.toThrow(error);
+});
+
 // ------------------------------------------------------------------ saves
 
 /** The folder's model: its model.json text and the bytes of the weights it names. */
