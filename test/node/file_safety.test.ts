@@ -13,6 +13,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 
 import {layerNormLayer, nodeFileSystem} from '../../src';
+import {LEASE_MS} from '../../src/io/model_files';
 import {normalData} from '../conformance/reference';
 import {predictData, removeTempDirs, tempDir} from './layer_helpers';
 
@@ -383,4 +384,75 @@ test('concurrent saves of different models into one folder end with one whole mo
     expect(fs.readdirSync(dir).sort()).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]{16}\.bin$/)]);
   }
   models.forEach(m => m.dispose());
+});
+
+/** Sets the modification time of files in `dir` past the save lease: abandoned, as a killed save's. */
+function expire(dir: string, names: string[]) {
+  const expired = (Date.now() - LEASE_MS - 60000) / 1000;
+  for (const name of names) fs.utimesSync(path.join(dir, name), expired, expired);
+}
+
+const WEIGHTS = /^weights\.[0-9a-f]{16}\.bin$/;
+
+test('what a save cannot remove (a folder named like weights) is passed by, reported, and the save succeeds', async () => {
+  const {dir} = await savedModel();
+  const blocker = 'weights.0123456789abcdef.bin';
+  fs.mkdirSync(path.join(dir, blocker));
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const model = smallModel(20, 1e-3);
+  for (let save = 0; save < 5; save++) {
+    const result = await model.save(nodeFileSystem(dir));
+    const report = new RegExp(`^nodeFileSystem: the model was saved to '${dir}', but leftovers of earlier saves could ` +
+                              `not all be removed \\(the next save tries again\\): cannot remove '${dir}/${blocker}': E`);
+    expect(result.errors).toEqual([expect.stringMatching(report)]);
+    expect(warn).toHaveBeenLastCalledWith(result.errors![0]);
+    // Every earlier weights file went all the same.
+    expect(fs.readdirSync(dir).filter(f => f !== blocker).sort())
+        .toEqual(['model.json', expect.stringMatching(WEIGHTS)]);
+  }
+  expect(warn).toHaveBeenCalledTimes(5);
+  const loaded = await tf.loadLayersModel(nodeFileSystem(dir));
+  expect(predictData(loaded, x())).toEqual(predictData(model, x()));
+  model.dispose();
+  loaded.dispose();
+});
+
+test('a save removes only names this package makes, and its own or earlier versions\' only once older than the lease', async () => {
+  const {dir, weightsFile} = await savedModel();
+  const foreign = ['.vim.4000000.deadbeef.tmp', '.model.json.4000000.deadbeef.tmp', '.notes', 'weights.txt',
+                   '.tfjs-layernorm.notes', 'weights.0123.bin'];
+  const id = 'feedfacecafebeef';
+  const ours = [`.tfjs-layernorm.${id}.pending`, `.tfjs-layernorm.${id}.weights.tmp`,
+                `.tfjs-layernorm.${id}.model.json.tmp`,
+                // Earlier versions' mark (keeping its weights) and weights temporary.
+                '.pending.weights.00000000deadbeef.bin.4000000', '.weights.0000000000c0ffee.bin.4000000.deadbeef.tmp'];
+  const kept = [`weights.${id}.bin`, 'weights.00000000deadbeef.bin'];  // weights a pending mark names
+  for (const name of [...foreign, ...ours, ...kept]) fs.writeFileSync(path.join(dir, name), '');
+  const model = smallModel(20, 1e-3);
+  await model.save(nodeFileSystem(dir));
+  const published = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).weightsManifest[0].paths[0];
+  // Young: a live save's, in this PID namespace or another; the old model's weights went.
+  expect(fs.existsSync(path.join(dir, weightsFile))).toBe(false);
+  expect(fs.readdirSync(dir).sort()).toEqual([...foreign, ...ours, ...kept, 'model.json', published].sort());
+  expire(dir, [...foreign, ...ours]);
+  await model.save(nodeFileSystem(dir));
+  const now = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).weightsManifest[0].paths[0];
+  expect(fs.readdirSync(dir).sort()).toEqual([...foreign, 'model.json', now].sort());
+  model.dispose();
+});
+
+test('a save keeps the mode of the model.json it replaces, for model.json and weights alike', async () => {
+  const {dir} = await savedModel();
+  const model = smallModel(20, 1e-3);
+  // 0o660 is what a umask of 022 would narrow: kept exactly all the same.
+  for (const mode of [0o600, 0o660, 0o644]) {
+    for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), mode);
+    await model.save(nodeFileSystem(dir));
+    const saved = fs.readdirSync(dir).sort();
+    expect(saved).toEqual(['model.json', expect.stringMatching(WEIGHTS)]);
+    for (const file of saved) {
+      expect([file, (fs.statSync(path.join(dir, file)).mode & 0o777).toString(8)]).toEqual([file, mode.toString(8)]);
+    }
+  }
+  model.dispose();
 });
