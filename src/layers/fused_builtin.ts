@@ -159,34 +159,23 @@ function batchNormFormula(x: tf.Tensor, axes: number[], epsilon: number): tf.Ten
 
 /**
  * Whether `op` has an executor registered with `tf.registerOp` (yours, or
- * this package's from an earlier opt-in). TF.js exports no lookup, so a
- * one-node graph of the op is loaded and run: for a registered op, TF.js
- * decodes all of the node's attributes for the executor, and the probe's
- * null attribute throws a TypeError there, before any executor runs; TF.js's
- * own batch norm never reads it.
+ * this package's from an earlier opt-in). TF.js exports no lookup, but its
+ * loader records the answer in each graph node's category: a one-node graph
+ * of the op is loaded (no weights, nothing run, so no backend is needed) and
+ * its node read. Should a TF.js release store it elsewhere, the op counts as
+ * unregistered.
  */
 function hasRegisteredExecutor(op: string): boolean {
-  const inputs = ['x', 'scale', 'offset', 'mean', 'variance'];
   const model = tf.loadGraphModelSync({
     format: 'graph-model',
-    modelTopology: {node: [
-      ...inputs.map(name => ({name, op: 'Const', attr: {
-        dtype: {type: 'DT_FLOAT'},
-        value: {tensor: {dtype: 'DT_FLOAT', tensorShape: {dim: [{size: '1'}]}}},
-      }})),
-      {name: 'probe', op, input: inputs, attr: {probe: null}},
-    ], versions: {producer: 1}},
-    weightSpecs: inputs.map(name => ({name, shape: [1], dtype: 'float32' as const})),
-    weightData: new Float32Array([0, 1, 0, 0, 1]).buffer,
+    modelTopology: {node: [{name: 'probe', op}], versions: {producer: 1}},
+    weightSpecs: [],
+    weightData: new ArrayBuffer(0),
   });
   try {
-    tf.dispose(model.execute({}, 'probe'));
-    return false;
-  } catch (e) {
-    if (e instanceof TypeError) {
-      return true;
-    }
-    throw e;
+    const loaded = model as unknown as
+        {executor?: {graph?: {nodes?: {[name: string]: {category?: unknown}}}}};
+    return loaded.executor?.graph?.nodes?.['probe']?.category === 'custom';
   } finally {
     model.dispose();
   }

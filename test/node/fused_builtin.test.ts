@@ -4,6 +4,8 @@
  * gradients, serialization and regularizers unchanged, undo. cpu.
  */
 import * as tf from '@tensorflow/tfjs';
+import {spawnSync} from 'child_process';
+import * as path from 'path';
 
 import {layerNorm, useFusedLayerNormalization} from '../../src';
 import {normalData, refForward} from '../conformance/reference';
@@ -141,6 +143,21 @@ test('undo restores the built-in call; nested opt-ins stack; nothing leaks', () 
   expect(tf.memory().numTensors).toBe(before);
   undo();
   x.dispose();
+});
+
+test('the opt-in needs no backend: callable before an async backend (wasm) has started', () => {
+  // A fresh Node process: this one has started cpu.
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    import '@tensorflow/tfjs-backend-wasm';
+    import layernorm from './src';  // src/ is CommonJS: its exports arrive as the default
+    const undo = layernorm.useFusedLayerNormalization();
+    undo();
+    console.log(JSON.stringify({backend: tf.engine().backendName ?? null}));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script],
+                      {cwd: path.resolve(__dirname, '../..'), encoding: 'utf8'});
+  if (r.status !== 0) throw new Error(`the child process failed (${r.status}):\n${r.stderr}`);
+  expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({backend: null});
 });
 
 test('importing the package changes nothing', () => {
