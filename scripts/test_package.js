@@ -3,7 +3,7 @@
  * The published package as a user gets it: `npm pack` (which builds through
  * `prepack`), then the tarball installed with npm beside @tensorflow/tfjs in
  * a fresh project under the system temp folder, where every entry point is
- * used: CommonJS require, ESM import, the /wasm and /webgpu subpaths,
+ * used: CommonJS require, ESM import (and both in one process), the /wasm and /webgpu subpaths,
  * `tsc --noEmit` under each moduleResolution, an esbuild browser bundle and
  * the UMD builds in headless Chromium; @arethetypeswrong/cli checks the
  * tarball's types. The README's snippets run there too, as pasted: js as
@@ -160,6 +160,14 @@ import {layerNorm, layerNormLayer} from '${NAME}';
 import * as wasm from '${NAME}/wasm';
 import * as webgpu from '${NAME}/webgpu';
 ${common}`,
+    // Both builds in one process, as a program that requires and imports the package gets them.
+    'dual.mjs': `import {createRequire} from 'module';
+import {checkDualBuilds} from './dual_builds.mjs';
+const require = createRequire(import.meta.url);
+await checkDualBuilds(require('@tensorflow/tfjs'), require('${NAME}'), await import('${NAME}'));
+console.log('ok');
+`,
+    'dual_builds.mjs': fs.readFileSync(path.join(root, 'test/shared/dual_builds.mjs'), 'utf8'),
     'check.ts': typeCheck,
     'check_esm.mts': typeCheck,
     ...snippets,
@@ -308,6 +316,9 @@ async function main() {
     });
     await check('ESM import (main, /wasm, /webgpu)', () => {
       sh(consumer, process.execPath, ['import.mjs']);
+    });
+    await check('CommonJS and ES module builds in one process: one opt-in state, instanceof LayerNorm', () => {
+      sh(consumer, process.execPath, ['dual.mjs']);
     });
     const tsc = require.resolve('typescript/bin/tsc');
     // The four resolvers at once (each tsc is mostly single-threaded).

@@ -63,10 +63,28 @@ const CONSTRAINT = kind<Constraint>(
  * Keras writes `L1` and `L2` regularizer classes; TF.js has only `L1L2`.
  * Their configs are the L1L2 config with one of the two factors.
  */
-const KERAS_ONLY_CLASSES: {[className: string]: (config: {}) => unknown} = {
-  L1: config => tf.regularizers.l1(config as {l1: number}),
-  L2: config => tf.regularizers.l2(config as {l2: number}),
-};
+const KERAS_ONLY_CLASSES = new Map<string, (config: {}) => unknown>([
+  ['L1', config => tf.regularizers.l1(config as {l1: number})],
+  ['L2', config => tf.regularizers.l2(config as {l2: number})],
+]);
+
+type FromConfig = (cls: Function, config: tf.serialization.ConfigDict) => unknown;
+
+/**
+ * TF.js's registered class of that name, read as an own entry only (its
+ * registry is a plain object: 'constructor' or '__proto__' would otherwise
+ * find Object.prototype's).
+ */
+function registeredClass(className: string): [Function, FromConfig]|null {
+  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  const entry = ownEntry(map, className);
+  return Array.isArray(entry) && typeof entry[0] === 'function' &&
+      typeof entry[1] === 'function' ? entry as [Function, FromConfig] : null;
+}
+
+function hasOwn(object: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(object, key);
+}
 
 function resolve<T>(
     what: Kind<T>, value: unknown, argName: string, owner: string): T|null {
@@ -78,6 +96,7 @@ function resolve<T>(
     return null;
   }
   let result: unknown;
+  const serialized = asSerialized(value);
   if (typeof value === 'string') {
     // TF.js names ('glorotUniform'), Keras names ('glorot_uniform') and class
     // names ('GlorotUniform') all reduce to the same key.
@@ -88,21 +107,21 @@ function resolve<T>(
     result = factory({});
   } else if (value instanceof what.base) {
     result = value;
-  } else if (isSerialized(value)) {
-    const entry =
-        tf.serialization.SerializationMap.getMap().classNameMap[value.className];
+  } else if (serialized != null) {
+    const {className, config} = serialized;
+    const entry = registeredClass(className);
+    const kerasOnly = KERAS_ONLY_CLASSES.get(className);
     if (entry != null) {
       const [cls, fromConfig] = entry;
       // Checked before constructing: a layer's class name must not build one.
       if (!(cls.prototype instanceof what.base)) {
-        throw fail(`got className '${value.className}', which is not ${
-            what.noun}`);
+        throw fail(`got className '${className}', which is not ${what.noun}`);
       }
-      result = fromConfig(cls, {...value.config});
-    } else if (value.className in KERAS_ONLY_CLASSES) {
-      result = KERAS_ONLY_CLASSES[value.className]({...value.config});
+      result = fromConfig(cls, {...config});
+    } else if (kerasOnly != null) {
+      result = kerasOnly({...config});
     } else {
-      throw fail(`got unknown className '${value.className}'`);
+      throw fail(`got unknown className '${className}'`);
     }
   } else {
     throw fail(`got ${describe(value)}`);
@@ -111,12 +130,12 @@ function resolve<T>(
     throw fail(`got ${describe(value)}, which is not ${what.noun}`);
   }
   checkConfigValues(result as tf.serialization.Serializable, argName, owner);
-  if (isSerialized(value)) {
+  if (serialized != null) {
     // Keys the object does not read ('__proto__' among them) would vanish.
     const known = Object.keys((result as tf.serialization.Serializable).getConfig());
-    const unknown = Object.keys(value.config ?? {}).filter(k => !known.includes(k));
+    const unknown = Object.keys(serialized.config).filter(k => !known.includes(k));
     if (unknown.length > 0) {
-      throw fail(`got className '${value.className}' with unknown config key '${
+      throw fail(`got className '${serialized.className}' with unknown config key '${
           unknown[0]}' (it reads ${known.join(', ') || 'none'})`);
     }
   }
@@ -128,25 +147,25 @@ const isFiniteNumber = (v: unknown): v is number =>
 const isInteger = (v: unknown) => typeof v === 'number' && Number.isInteger(v);
 
 /** What each numeric config entry of TF.js's initializers, regularizers and constraints must hold. */
-const CONFIG_VALUE_RULES: {[key: string]: [string, (v: unknown) => boolean]} = {
-  l1: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
-  l2: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
-  stddev: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
-  scale: ['a finite number > 0', v => isFiniteNumber(v) && v > 0],
-  maxValue: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
-  minValue: ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0],
-  rate: ['a number in [0, 1]', v => isFiniteNumber(v) && v >= 0 && v <= 1],
-  mean: ['a finite number', isFiniteNumber],
-  minval: ['a finite number', isFiniteNumber],
-  maxval: ['a finite number', isFiniteNumber],
-  value: ['a finite number', isFiniteNumber],
-  gain: ['a finite number', isFiniteNumber],
-  seed: ['an integer or null', v => v == null || isInteger(v)],
-  axis: ['an integer or a list of integers',
-         v => isInteger(v) || (Array.isArray(v) && v.every(isInteger))],
-  mode: ['a string', v => typeof v === 'string'],
-  distribution: ['a string', v => typeof v === 'string'],
-};
+const CONFIG_VALUE_RULES = new Map<string, [string, (v: unknown) => boolean]>([
+  ['l1', ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0]],
+  ['l2', ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0]],
+  ['stddev', ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0]],
+  ['scale', ['a finite number > 0', v => isFiniteNumber(v) && v > 0]],
+  ['maxValue', ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0]],
+  ['minValue', ['a finite number >= 0', v => isFiniteNumber(v) && v >= 0]],
+  ['rate', ['a number in [0, 1]', v => isFiniteNumber(v) && v >= 0 && v <= 1]],
+  ['mean', ['a finite number', isFiniteNumber]],
+  ['minval', ['a finite number', isFiniteNumber]],
+  ['maxval', ['a finite number', isFiniteNumber]],
+  ['value', ['a finite number', isFiniteNumber]],
+  ['gain', ['a finite number', isFiniteNumber]],
+  ['seed', ['an integer or null', v => v == null || isInteger(v)]],
+  ['axis', ['an integer or a list of integers',
+            v => isInteger(v) || (Array.isArray(v) && v.every(isInteger))]],
+  ['mode', ['a string', v => typeof v === 'string']],
+  ['distribution', ['a string', v => typeof v === 'string']],
+]);
 
 /**
  * TF.js builds these objects from any config values and fails only when
@@ -157,26 +176,32 @@ function checkConfigValues(
     object: tf.serialization.Serializable, argName: string, owner: string) {
   const config = object.getConfig();
   for (const [key, value] of Object.entries(config)) {
-    const rule = CONFIG_VALUE_RULES[key];
+    const rule = CONFIG_VALUE_RULES.get(key);
     if (rule != null && !rule[1](value)) {
       throw new Error(`${owner}: ${argName} (${object.getClassName()}): ${
           key} must be ${rule[0]}; got ${describe(value)}`);
     }
   }
-  const [lower, upper] = [config['minval'], config['maxval']];
+  const [lower, upper] = [ownEntry(config, 'minval'), ownEntry(config, 'maxval')];
   if (isFiniteNumber(lower) && isFiniteNumber(upper) && lower > upper) {
     throw new Error(`${owner}: ${argName} (${object.getClassName()}): minval ` +
                     `must not exceed maxval; got ${lower} > ${upper}`);
   }
 }
 
-function isSerialized(value: unknown): value is SerializedKerasObject {
+/** `{className, config}` read from the value's own properties only; null if it is not one. */
+function asSerialized(value: unknown): SerializedKerasObject|null {
   if (value == null || typeof value !== 'object') {
-    return false;
+    return null;
   }
-  const {className, config} = value as {className?: unknown, config?: unknown};
-  return typeof className === 'string' &&
-      (config == null || typeof config === 'object');
+  const className = ownEntry(value, 'className');
+  const config = ownEntry(value, 'config') ?? {};
+  return typeof className === 'string' && typeof config === 'object' ?
+      {className, config: config as tf.serialization.ConfigDict} : null;
+}
+
+function ownEntry(object: object, key: string): unknown {
+  return hasOwn(object, key) ? (object as {[key: string]: unknown})[key] : undefined;
 }
 
 export function describe(value: unknown): string {
@@ -239,10 +264,10 @@ export function layerDtype(
     return undefined;
   }
   let name = value;
-  if (isSerialized(value) &&
-      /^(Float)?DTypePolicy$/.test(value.className) &&
-      typeof value.config?.name === 'string') {
-    name = value.config.name;
+  const policy = asSerialized(value);
+  if (policy != null && /^(Float)?DTypePolicy$/.test(policy.className) &&
+      typeof ownEntry(policy.config, 'name') === 'string') {
+    name = ownEntry(policy.config, 'name') as string;
   }
   if (name !== 'float32') {
     throw new Error(`${owner}: dtype must be 'float32' or a Keras ` +

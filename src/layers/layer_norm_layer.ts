@@ -78,9 +78,22 @@ function checkedBaseArgs(args: LayerNormLayerArgs): BaseLayerArgs {
   return {...args, dtype: layerDtype(args.dtype, 'LayerNorm')};
 }
 
+/** Marks the LayerNorm layers of every copy of this package in the process. */
+const LAYER_NORM_BRAND = Symbol.for('tfjs-layernorm.LayerNorm');
+
 export class LayerNorm extends tf.layers.Layer {
   /** @nocollapse */
   static className = 'LayerNorm';
+
+  /**
+   * `instanceof LayerNorm` also holds for layers made by another copy of
+   * this package (its CommonJS and ES module builds loaded in one process).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, value) ||
+        (this === LayerNorm && typeof value === 'object' && value !== null &&
+         (value as {[key: symbol]: unknown})[LAYER_NORM_BRAND] === true);
+  }
 
   /** Ports with each framework's argument names and defaults, and optional weights (ports.ts). */
   static fromPyTorch(args: PyTorchLayerNormArgs, weights?: PyTorchLayerNormWeights): LayerNorm {
@@ -287,6 +300,7 @@ export class LayerNorm extends tf.layers.Layer {
     return variable;
   }
 }
+Object.defineProperty(LayerNorm.prototype, LAYER_NORM_BRAND, {value: true});
 tf.serialization.registerClass(LayerNorm);
 
 /**

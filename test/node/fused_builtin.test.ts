@@ -4,6 +4,8 @@
  * gradients, serialization and regularizers unchanged, undo. cpu.
  */
 import * as tf from '@tensorflow/tfjs';
+import {spawnSync} from 'child_process';
+import * as path from 'path';
 
 import {layerNorm, useFusedLayerNormalization} from '../../src';
 import {normalData, refForward} from '../conformance/reference';
@@ -143,7 +145,146 @@ test('undo restores the built-in call; nested opt-ins stack; nothing leaks', () 
   x.dispose();
 });
 
+test('the opt-in needs no backend: callable before an async backend (wasm) has started', () => {
+  // A fresh Node process: this one has started cpu.
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    import '@tensorflow/tfjs-backend-wasm';
+    import layernorm from './src';  // src/ is CommonJS: its exports arrive as the default
+    const undo = layernorm.useFusedLayerNormalization();
+    undo();
+    console.log(JSON.stringify({backend: tf.engine().backendName ?? null}));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script],
+                      {cwd: path.resolve(__dirname, '../..'), encoding: 'utf8'});
+  if (r.status !== 0) throw new Error(`the child process failed (${r.status}):\n${r.stderr}`);
+  expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({backend: null});
+});
+
 test('importing the package changes nothing', () => {
   const layer = builtin({}, [2, 5, 2, 2, 2], 3);
   expect(() => layer.apply(tf.zeros([2, 5, 2, 2, 2]))).toThrow(/rank/);
+});
+
+/** A one-node graph as tensorflowjs_converter writes a FusedBatchNormV3 (NHWC). */
+function batchNormGraph(params: tf.Tensor[], attr: {[name: string]: unknown} = {}): tf.io.ModelArtifacts {
+  const names = ['scale', 'offset', 'mean', 'variance'];
+  const dim = (t: tf.Tensor) => ({dim: t.shape.map(size => ({size: String(size)}))});
+  return {
+    format: 'graph-model',
+    modelTopology: {node: [
+      {name: 'x', op: 'Placeholder', attr: {dtype: {type: 'DT_FLOAT'}, shape: {shape: {dim: [{size: '-1'}, {size: '2'}, {size: '2'}, {size: '3'}]}}}},
+      ...names.map((n, i) => ({name: n, op: 'Const', attr: {dtype: {type: 'DT_FLOAT'}, value: {tensor: {dtype: 'DT_FLOAT', tensorShape: dim(params[i])}}}})),
+      {name: 'block/norm/FusedBatchNormV3', op: 'FusedBatchNormV3', input: ['x', ...names],
+       attr: {epsilon: {f: 0.001}, is_training: {b: true}, data_format: {s: 'TkhXQw=='}, T: {type: 'DT_FLOAT'}, ...attr}},
+    ], versions: {producer: 1}},
+    weightSpecs: names.map((name, i) => ({name, shape: params[i].shape, dtype: 'float32' as const})),
+    weightData: tf.io.concatenateArrayBuffers(params.map(p => p.dataSync().slice().buffer)),
+  };
+}
+
+describe('graph models: FusedBatchNormV3 in training mode', () => {
+  const SCALE = [1.5, 0.5, 2], OFFSET = [0.1, -0.2, 0.3];
+  const trainingParams = () => [tf.tensor1d(SCALE), tf.tensor1d(OFFSET), tf.tensor1d([]), tf.tensor1d([])];
+  /** Channel 1 is constant: 0/0 with epsilon 0, as in TensorFlow. */
+  const input = () => tf.tensor4d([1, 5, -2, 3, 5, 0.5, 2, 5, 4, -1, 5, 1,
+                                    0, 5, 2, 2.5, 5, -3, 4, 5, 0, 1.5, 5, 2], [2, 2, 2, 3]);
+  const load = (params: tf.Tensor[], attr?: {[name: string]: unknown}) =>
+      tf.loadGraphModelSync(batchNormGraph(params, attr));
+  const reference = (x: tf.Tensor, epsilon: number) =>
+      refForward(x.dataSync(), x.shape, [0, 1, 2], null, null, epsilon).y.map((v, i) => v * SCALE[i % 3] + OFFSET[i % 3]);
+  /** What TF.js's own executor computes for the node (an inference batch norm of empty statistics). */
+  const tfjsOwn = (x: tf.Tensor, params: tf.Tensor[]) =>
+      tf.tidy(() => tf.batchNorm(x, params[2], params[3], params[1], params[0], 0.001).dataSync());
+
+  test('a model loaded while on keeps running after undo (TF.js\'s own computation), fused again after a new opt-in', () => {
+    const x = input(), params = trainingParams();
+    const before = tf.memory().numTensors;
+    const undo = useFusedLayerNormalization();
+    expect(tf.memory().numTensors).toBe(before);  // the registration probes leak nothing
+    const model = load(params);
+    const fused = () => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    try {
+      expectClose(fused(), reference(x, 1e-3), 1e-5, 1e-5);
+    } finally {
+      undo();
+    }
+    expect(Array.from(fused())).toEqual(Array.from(tfjsOwn(x, params)));
+    const loadedAfter = load(params);
+    expect(Array.from(tf.tidy(() => (loadedAfter.predict(x) as tf.Tensor).dataSync())))
+        .toEqual(Array.from(tfjsOwn(x, params)));
+    const again = useFusedLayerNormalization();
+    try {
+      expectClose(fused(), reference(x, 1e-3), 1e-5, 1e-5);
+    } finally {
+      again();
+    }
+    model.dispose();
+    loadedAfter.dispose();
+    tf.dispose([x, ...params]);
+  });
+
+  test('your own tf.registerOp, made before or while it is on, stays in charge and survives undo', () => {
+    const x = input(), params = trainingParams();
+    const yours = (node: {inputs: tf.Tensor[]}) => tf.fill(node.inputs[0].shape, 7);
+    const run = () => {
+      const model = load(params);
+      const y = tf.tidy(() => Array.from((model.predict(x) as tf.Tensor).dataSync()));
+      model.dispose();
+      return y;
+    };
+    const sevens = new Array(x.size).fill(7);
+    try {
+      tf.registerOp('FusedBatchNormV3', yours);
+      const undo = useFusedLayerNormalization();
+      try {
+        expect(run()).toEqual(sevens);
+      } finally {
+        undo();
+      }
+      expect(run()).toEqual(sevens);
+      tf.deregisterOp('FusedBatchNormV3');
+
+      const undoLater = useFusedLayerNormalization();
+      try {
+        tf.registerOp('FusedBatchNormV3', yours);
+      } finally {
+        undoLater();
+      }
+      expect(run()).toEqual(sevens);
+    } finally {
+      tf.deregisterOp('FusedBatchNormV3');
+    }
+    tf.dispose([x, ...params]);
+  });
+
+  test('epsilon 0 computes what TensorFlow computes (a constant channel is 0/0: NaN)', () => {
+    const x = input(), params = trainingParams();
+    const undo = useFusedLayerNormalization();
+    try {
+      const model = load(params, {epsilon: {f: 0}});
+      const y = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+      const expected = reference(x, 0);
+      expect(Array.from(y, Number.isNaN)).toEqual(Array.from(expected, Number.isNaN));
+      expect(Array.from(expected, Number.isNaN).filter(Boolean).length).toBe(x.size / 3);
+      expectClose(y.filter((_, i) => i % 3 !== 1), expected.filter((_, i) => i % 3 !== 1), 1e-5, 1e-5);
+      model.dispose();
+    } finally {
+      undo();
+    }
+    tf.dispose([x, ...params]);
+  });
+
+  test('an error names the node', () => {
+    const x = input();
+    const params = [tf.tensor1d([1, 2]), tf.tensor1d([0, 0]), tf.tensor1d([]), tf.tensor1d([])];
+    const undo = useFusedLayerNormalization();
+    try {
+      const model = load(params);
+      expect(() => model.predict(x)).toThrow(/FusedBatchNormV3 node 'block\/norm\/FusedBatchNormV3'/);
+      model.dispose();
+    } finally {
+      undo();
+    }
+    tf.dispose([x, ...params]);
+  });
 });
