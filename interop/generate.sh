@@ -48,9 +48,11 @@ venv_dir() {
 # of a version that is not selected is on PATH but fails.
 python_3_12() {
   local py pyenv="${PYENV_ROOT:-$HOME/.pyenv}/versions"
-  local candidates=(python3.12 "$pyenv"/3.12*/bin/python3.12 python3.13 "$pyenv"/3.13*/bin/python3.13)
+  local candidates=(python3.12 "$pyenv"/3.12*/bin/python3.12
+                    python3.13 "$pyenv"/3.13*/bin/python3.13)
   for py in "${candidates[@]}"; do
-    if "$py" -c 'import ensurepip, sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+    if "$py" -c 'import ensurepip, sys, venv; sys.exit(sys.version_info < (3, 12))' \
+         >/dev/null 2>&1; then
       echo "$py"
       return 0
     fi

@@ -241,7 +241,8 @@ export async function runFrameworkCase(
     const built = layer;
     layer.build(x.shape);
     const [gammaName, betaName] = fixture.framework === 'flax' ? ['scale', 'bias'] :
-        ['torch', 'mlx', 'lucid'].includes(fixture.framework) ? ['weight', 'bias'] : ['gamma', 'beta'];
+        ['torch', 'mlx', 'lucid'].includes(fixture.framework) ? ['weight', 'bias'] :
+                                                                ['gamma', 'beta'];
     const given: {[name: string]: number[]} = {};
     if (layer.scale) given[gammaName] = c.params[gammaName].data;
     if (layer.center) given[betaName] = c.params[betaName].data;

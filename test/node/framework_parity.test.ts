@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as lib from '../../src';
-import {conditioning, FRAMEWORK_TOLERANCES, FrameworkCase, FixtureTensor, runFrameworkCase} from '../conformance/frameworks';
+import {conditioning, FRAMEWORK_TOLERANCES, FixtureTensor, FrameworkCase, runFrameworkCase} from
+    '../conformance/frameworks';
 import {refForward, refGrads} from '../conformance/reference';
 import {describeFrameworkParity, loadFrameworkFixtures} from '../shared/framework_parity';
 
@@ -44,7 +45,8 @@ describe('the comparison catches a wrong port or an edited fixture', () => {
      (c: FrameworkCase) => ({...c, args: {normalized_shape: c.args.normalized_shape}})],
     ['Lucid\'s own parameter gradients taken as the reference', 'lucid',
      'normalized_shape int, rank 2',
-     (c: FrameworkCase) => ({...c, grads: {...c.grads, ...c.own_param_grads}, own_param_grads: undefined})],
+     (c: FrameworkCase) => ({...c, grads: {...c.grads, ...c.own_param_grads},
+                             own_param_grads: undefined})],
   ] as Array<[string, string, string, (c: FrameworkCase) => FrameworkCase]>)(
       '%s fails', async (_what, framework, name, mutate) => {
         const {f, c} = find(framework, name);
@@ -90,7 +92,7 @@ describe('Lucid 2.9.0\'s own weight and bias gradients (recorded to show they ar
     const t = FRAMEWORK_TOLERANCES.grads;
     const scale = Math.max(1, ...reference.map(Math.abs));
     const tolerance = (t.base + t.k * 2 ** -23 * conditioning(c.x, axes, eps).max) * scale;
-    // Runs and axes sums agree with one group, one parameter, or all terms 0 (x̂ of constant rows).
+    // Runs and axis sums agree with one group, one parameter, or all terms 0 (constant rows).
     return {runs, reference, tolerance, wrong: worst(runs, reference) > tolerance};
   }
 
