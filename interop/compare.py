@@ -3,13 +3,14 @@
   python3 interop/compare.py NEW_DIR COMMITTED_DIR FILE...
 
 Everything but the recorded outputs and gradients must be identical (framework, versions,
-arguments, inputs, dy, parameters); `y`, `outputs` and `grads` may differ by float noise:
+arguments, inputs, dy, parameters); `y`, `outputs`, `grads` and `own_param_grads` may differ by
+float noise:
 |new - old| <= 1e-5 * (max(1, max|old|) + |old|) element-wise. Exit 1 on any other difference.
 """
 import json
 import sys
 
-NOISY = ('y', 'outputs', 'grads')
+NOISY = ('y', 'outputs', 'grads', 'own_param_grads')
 RTOL = 1e-5
 
 

@@ -8,13 +8,18 @@
 # reused while its requirements file is unchanged. --check writes to a temporary folder and
 # compares with the committed fixtures (interop/compare.py): exit 1 on any difference beyond
 # float noise. --install only creates the missing venvs (npm test starts it early, in the background).
+# The venvs are made with $PYTHON (default python3), Lucid's with a Python >= 3.12 found on PATH
+# or in pyenv (python_3_12 below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FRAMEWORKS=(mxnet torch flax mlx keras3 tf-keras)
-declare -A VENV=([mxnet]=mxnet [torch]=torch [flax]=flax [mlx]=mlx [keras3]=keras [tf-keras]=keras)
+FRAMEWORKS=(mxnet torch flax mlx keras3 tf-keras lucid)
+declare -A VENV=([mxnet]=mxnet [torch]=torch [flax]=flax [mlx]=mlx [keras3]=keras [tf-keras]=keras
+                 [lucid]=lucid)
 declare -A SCRIPT=([mxnet]=gen_mxnet.py [torch]=gen_torch.py [flax]=gen_flax.py [mlx]=gen_mlx.py
-                   [keras3]=gen_keras.py [tf-keras]=gen_keras.py)
+                   [keras3]=gen_keras.py [tf-keras]=gen_keras.py [lucid]=gen_lucid.py)
+# Venvs made with Python >= 3.12 (every lucid-dl release requires it; python3 may be older).
+declare -A NEEDS_PYTHON_3_12=([lucid]=1)
 FIXTURES=test/fixtures/frameworks
 CACHE="${TFJS_LAYERNORM_CACHE:-$HOME/.cache/tfjs-layernorm}/interop-venvs"
 PYTHON="${PYTHON:-python3}"
@@ -38,15 +43,35 @@ venv_dir() {
   echo "$CACHE/$1-$(sha256sum "$req" | cut -c1-12)"
 }
 
+# A Python >= 3.12 that can make venvs: python3.12, then python3.13, each first on PATH, then in
+# pyenv (3.12 first, as the fixtures record the Python version). Each is run, since a pyenv shim
+# of a version that is not selected is on PATH but fails.
+python_3_12() {
+  local py pyenv="${PYENV_ROOT:-$HOME/.pyenv}/versions"
+  local candidates=(python3.12 "$pyenv"/3.12*/bin/python3.12
+                    python3.13 "$pyenv"/3.13*/bin/python3.13)
+  for py in "${candidates[@]}"; do
+    if "$py" -c 'import ensurepip, sys, venv; sys.exit(sys.version_info < (3, 12))' \
+         >/dev/null 2>&1; then
+      echo "$py"
+      return 0
+    fi
+  done
+  echo "generate.sh: the $1 venv needs Python >= 3.12 with venv support, and none of these runs:" \
+       "${candidates[*]} (install one, e.g. pyenv install 3.12)" >&2
+  return 1
+}
+
 # Creates the missing venvs, in parallel; a venv counts only once its install finished.
 install_venv() {
-  local name=$1 dir
+  local name=$1 dir python=$PYTHON
   dir=$(venv_dir "$name")
   [[ -f "$dir/.complete" ]] && return 0
+  if [[ -n "${NEEDS_PYTHON_3_12[$name]:-}" ]]; then python=$(python_3_12 "$name") || return 1; fi
   rm -rf "$dir"
   mkdir -p "$CACHE"
-  echo "generate.sh: installing the $name venv into $dir"
-  "$PYTHON" -m venv "$dir"
+  echo "generate.sh: installing the $name venv into $dir ($("$python" --version))"
+  "$python" -m venv "$dir"
   if ! "$dir/bin/pip" install -q --disable-pip-version-check -r "interop/requirements/$name.txt" \
        > "$dir.log" 2>&1; then
     echo "generate.sh: pip install for $name failed; last lines of $dir.log:" >&2

@@ -15,6 +15,8 @@ import type * as tfNamespace from '@tensorflow/tfjs';
 
 import type * as lib from '../../src';
 
+import {refGrads} from './reference';
+
 type TF = typeof tfNamespace;
 type Tensor = tfNamespace.Tensor;
 type Api = typeof lib;
@@ -42,6 +44,12 @@ export interface FrameworkCase {
   /** mx.nd.LayerNorm(output_mean_var=True): mean and std. */
   outputs?: {[name: string]: FixtureTensor};
   grads: {[name: string]: FixtureTensor};
+  /**
+   * The framework's own parameter gradients where they are not the reference
+   * (Lucid 2.9.0's): recorded to show that, not compared; ours are compared
+   * with the float64 reference (refGrads) instead.
+   */
+  own_param_grads?: {[name: string]: FixtureTensor};
 }
 
 export interface FrameworkFixture {
@@ -52,7 +60,7 @@ export interface FrameworkFixture {
   cases: FrameworkCase[];
 }
 
-export const FRAMEWORK_FILES = ['mxnet', 'torch', 'flax', 'mlx', 'keras3', 'tf-keras'];
+export const FRAMEWORK_FILES = ['mxnet', 'torch', 'flax', 'mlx', 'keras3', 'tf-keras', 'lucid'];
 
 export interface FrameworkTolerance {
   /** Relative to max(1, max|framework output|). */
@@ -112,6 +120,11 @@ export function portedLayer(api: Api, framework: string, c: FrameworkCase): lib.
         reductionAxes: a.reduction_axes, featureAxes: a.feature_axes,
         useFastVariance: a.use_fast_variance,
       });
+    case 'lucid':
+      return api.LayerNorm.fromLucid({
+        normalizedShape: a.normalized_shape, eps: a.eps, elementwiseAffine: a.elementwise_affine,
+        bias: a.bias,
+      });
     case 'mlx':
       return api.LayerNorm.fromMLX({dims: a.dims, eps: a.eps, affine: a.affine, bias: a.bias});
     case 'keras':
@@ -122,9 +135,9 @@ export function portedLayer(api: Api, framework: string, c: FrameworkCase): lib.
   }
 }
 
-const WEIGHTS_NAMES: {[framework: string]: 'pytorch'|'flax'|'mlx'|'keras'|'mxnet'} = {
+const WEIGHTS_NAMES: {[framework: string]: 'pytorch'|'lucid'|'flax'|'mlx'|'keras'|'mxnet'} = {
   'mxnet': 'mxnet', 'torch': 'pytorch', 'flax': 'flax', 'mlx': 'mlx', 'keras': 'keras',
-  'tf-keras': 'keras',
+  'tf-keras': 'keras', 'lucid': 'lucid',
 };
 
 /** Group id of every element of x for statistics over `axes` (sorted, non-negative). */
@@ -228,7 +241,8 @@ export async function runFrameworkCase(
     const built = layer;
     layer.build(x.shape);
     const [gammaName, betaName] = fixture.framework === 'flax' ? ['scale', 'bias'] :
-        ['torch', 'mlx'].includes(fixture.framework) ? ['weight', 'bias'] : ['gamma', 'beta'];
+        ['torch', 'mlx', 'lucid'].includes(fixture.framework) ? ['weight', 'bias'] :
+                                                                ['gamma', 'beta'];
     const given: {[name: string]: number[]} = {};
     if (layer.scale) given[gammaName] = c.params[gammaName].data;
     if (layer.center) given[betaName] = c.params[betaName].data;
@@ -306,8 +320,25 @@ export async function runFrameworkCase(
       check(`d${name}`, await grads[name].data(), c.grads[name], tolerances.grads,
             name === 'x' ? grads[name].shape : undefined);
     }
+    if (c.own_param_grads) {
+      // The exact gradients of the float32 inputs, as the parameters' flat layout.
+      const gamma = layer.scale ? c.params[gammaName].data : null;
+      const ref = refGrads(c.x.data, c.x.shape, axes, gamma, layer.epsilon,
+                           {wy: Float64Array.from(c.dy.data), wMean: null, wInvStd: null});
+      for (const name of Object.keys(c.own_param_grads)) {
+        const expected = {shape: c.params[name].shape,
+                          data: Array.from(name === gammaName ? ref.dGamma : ref.dBeta)};
+        if (grads[name] == null) {
+          report.checks++;
+          report.failures.push(`no gradient for '${name}' (the framework has one)`);
+        } else {
+          check(`d${name} (float64 reference)`, await grads[name].data(), expected,
+                tolerances.grads);
+        }
+      }
+    }
     for (const name of Object.keys(grads)) {
-      if (!(name in c.grads)) {
+      if (!(name in c.grads) && !(name in (c.own_param_grads ?? {}))) {
         report.checks++;
         report.failures.push(`gradient for '${name}' that the framework does not have`);
       }
