@@ -4,9 +4,9 @@
  *
  *  1. its install block (```sh with `pip install "./python[convert]"`), run
  *     as written in a fresh venv that stands for the activated `.venv`
- *     (cached in ~/.cache/tfjs-layernorm/convert-venv-<hash of pyproject.toml
- *     and the constraints>; the install line runs on every call, so the twin
- *     is always the current one, and takes seconds when the venv is warm);
+ *     (~/.cache/tfjs-layernorm/convert-venv-<hash of pyproject.toml and the
+ *     constraints>; the line runs again when it or the twin's sources change,
+ *     otherwise the venv is used as it is);
  *  2. its round trip (the ```python roundtrip, ```sh roundtrip and
  *     ```js roundtrip blocks) in a scratch folder: Keras saves a model with
  *     the twin, the converter converts it, this package loads it in TF.js
@@ -77,17 +77,36 @@ function docBlocks() {
   return blocks;
 }
 
-const hashOf = files => crypto.createHash('sha256')
-    .update(files.map(f => fs.readFileSync(path.join(root, f))).join('\0')).digest('hex').slice(0, 12);
+const hashOf = (files, extra = '') => crypto.createHash('sha256')
+    .update(files.map(f => fs.readFileSync(path.join(root, f))).join('\0')).update(extra)
+    .digest('hex').slice(0, 12);
+const DEPENDENCIES = ['python/pyproject.toml', 'python/constraints-convert.txt'];
+const TWIN = fs.readdirSync(path.join(root, 'python/tfjs_layernorm'))
+    .filter(f => f.endsWith('.py')).sort().map(f => `python/tfjs_layernorm/${f}`);
 
-/** A venv at `dir`, made afresh unless its .complete marker is there; runs `install` lines in it. */
-function venvWith(dir, installLines) {
-  if (!fs.existsSync(path.join(dir, '.complete'))) {
+/**
+ * The venv `<prefix>-<hash of the dependency files>` with `installLines` run
+ * in it: made afresh when the dependency files change (old ones of that
+ * prefix removed), the lines rerun when they or the twin's sources change,
+ * nothing done when its .complete marker names the current state.
+ */
+function venvWith(prefix, installLines) {
+  const dir = path.join(cache, `${prefix}-${hashOf(DEPENDENCIES)}`);
+  const complete = path.join(dir, '.complete');
+  const state = hashOf([...DEPENDENCIES, ...TWIN], installLines.join('\n'));
+  if (fs.existsSync(complete) && fs.readFileSync(complete, 'utf8') === state) return dir;
+  fs.mkdirSync(cache, {recursive: true});
+  for (const old of fs.readdirSync(cache).filter(d => d.startsWith(`${prefix}-`) && d !== path.basename(dir))) {
+    fs.rmSync(path.join(cache, old), {recursive: true, force: true});
+  }
+  if (!fs.existsSync(complete)) {
     fs.rmSync(dir, {recursive: true, force: true});
     sh(root, 'python3', ['-m', 'venv', dir]);
   }
+  fs.rmSync(complete, {force: true});
   for (const line of installLines) sh(root, 'bash', ['-euc', line], activated(dir));
-  fs.writeFileSync(path.join(dir, '.complete'), '');
+  fs.writeFileSync(complete, state);
+  return dir;
 }
 
 function main() {
@@ -99,23 +118,17 @@ function main() {
     if (!block) throw new Error(`${DOC} has no \`\`\`${lang} roundtrip block`);
     return block.code;
   };
-  const venv = path.join(cache, `convert-venv-${
-      hashOf(['python/pyproject.toml', 'python/constraints-convert.txt'])}`);
-  let installed = false;
+  let venv = null;
   check('docs/keras.md\'s install lines, as written, in a fresh venv', () => {
     if (!install) throw new Error(`${DOC} has no \`\`\`sh block with \`pip install "./python[convert]"\``);
     // The venv line makes `.venv` and activates it; the cached venv stands for it.
     const lines = install.code.split('\n').filter(l => l.trim() && !/^python3 -m venv /.test(l));
     if (!lines.every(l => /^pip install /.test(l))) throw new Error(`unexpected install lines: ${lines}`);
-    if (!fs.existsSync(path.join(venv, '.complete'))) {
-      console.log(`python: installing into ${venv} as docs/keras.md says (once; ~2 GB, mostly from pip's cache)`);
-    }
-    venvWith(venv, lines);
-    installed = true;
+    venv = venvWith('convert-venv', lines);
   });
 
   check('docs/keras.md\'s round trip: Keras + twin -> converter -> tf.loadLayersModel, within 1e-5', () => {
-    if (!installed) throw new Error('no environment (the install failed)');
+    if (!venv) throw new Error('no environment (the install failed)');
     if (!fs.existsSync(path.join(root, 'dist/esm/index.js'))) sh(root, process.execPath, ['scripts/build.js']);
     // Inside the repository, so that `tfjs-layernorm` resolves to this package (dist/) by its name.
     fs.mkdirSync(path.join(root, '.out'), {recursive: true});
@@ -142,15 +155,12 @@ function main() {
     }
   };
   check('pip install ./python alone: importing LayerNorm says Keras is missing', () => {
-    const dir = path.join(cache, 'twin-alone-venv');
-    fs.rmSync(path.join(dir, '.complete'), {force: true});   // the twin's own source: always fresh
-    venvWith(dir, ['pip install -q ./python']);
-    importFails(dir, [/ImportError: tfjs_layernorm\.LayerNorm needs Keras 3/, /pip install/]);
+    importFails(venvWith('twin-alone-venv', ['pip install -q ./python']),
+                [/ImportError: tfjs_layernorm\.LayerNorm needs Keras 3/, /pip install/]);
   });
   check('pip install "./python[keras3]" (no backend): importing tfjs_layernorm names the missing backend', () => {
-    const dir = path.join(cache, `keras3-venv-${hashOf(['python/pyproject.toml'])}`);
-    venvWith(dir, ['pip install -q "./python[keras3]"']);
-    importFails(dir, [/No module named 'tensorflow'/, /Keras 3 is installed but cannot be imported/]);
+    importFails(venvWith('keras3-venv', ['pip install -q "./python[keras3]"']),
+                [/No module named 'tensorflow'/, /Keras 3 is installed but cannot be imported/]);
   });
 
   console.log(`python: ${counts.passed} passed, ${counts.failed} failed ` +
