@@ -60,6 +60,18 @@ function ensureChromium() {
   }
 }
 
+/** As run, without blocking the event loop (background steps start while it runs). */
+function runAsync(command, args, extraEnv = {}) {
+  return new Promise(resolve => {
+    const child = spawn(command, args, {
+      cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
+      env: {...process.env, ...extraEnv},
+    });
+    child.on('error', () => resolve(1));
+    child.on('close', status => resolve(status == null ? 1 : status));
+  });
+}
+
 /** Reads jest's JSON summary for the closing line. */
 function jestCounts(file) {
   try {
@@ -92,7 +104,10 @@ function countedStepInBackground(script) {
   return new Promise(resolve => {
     const log = fs.openSync(logFile, 'w');
     const child = spawn(process.execPath, [script, `--json=${out}`], {cwd: root, stdio: ['ignore', log, log]});
+    let ended = false;
     const done = status => {
+      if (ended) return;
+      ended = true;
       fs.closeSync(log);
       process.stdout.write(fs.readFileSync(logFile, 'utf8'));
       let counts = {passed: 0, failed: 1};
@@ -131,12 +146,13 @@ async function main() {
     console.error('npm test: build failed');
     process.exit(1);
   }
-  // pip after the fixture venvs (one download of the shared wheels), with dist/ built.
+  // pip after the fixture venvs (one download of the shared wheels), with dist/ built;
+  // alongside jest.
   const python = venvs.then(() => countedStepInBackground('scripts/python_install.js'));
   const totals = {passed: 0, failed: 0};
   fs.mkdirSync(OUT, {recursive: true});
   const jestJson = path.join(OUT, 'jest-results.json');
-  const jestStatus = run(process.execPath, [
+  const jestStatus = await runAsync(process.execPath, [
     require.resolve('jest/bin/jest'), '--ci', '--json', `--outputFile=${jestJson}`,
     ...process.argv.slice(2),
   ], gpuEnvironment());
