@@ -53,7 +53,7 @@ test('the WebGPU-in-Node error prints the README\'s recipe, and that recipe runs
   const block = warning.slice(intro).split('\n\n')[1];
   const code = block.split('\n');
   expect(code[0]).toBe(`import {create, globals} from 'webgpu';`);
-  expect(code.at(-1)).toBe(`await tf.setBackend('webgpu');`);
+  expect(code[code.length - 1]).toBe(`await tf.setBackend('webgpu');`);
   // Each line is the README's too (one recipe, run as pasted by scripts/test_package.js).
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   for (const line of code.filter(l => !l.includes('setBackend'))) expect(readme).toContain(line);
