@@ -18,6 +18,9 @@
  *     tools and compares them with the committed ones. Their Python venvs
  *     install in the background from the start (mostly downloads), so that a
  *     fresh machine overlaps them with the Node suites.
+ *     The Python side as docs/keras.md tells users to install and use it
+ *     (scripts/python_install.js) runs in the background once those venvs
+ *     and dist/ are there.
  *  7. Packs and installs the package and uses every entry point
  *     (scripts/test_package.js); runs the cpu and wasm jest projects on the
  *     oldest TF.js release of the peer range (scripts/test_tfjs_versions.js).
@@ -57,6 +60,18 @@ function ensureChromium() {
   }
 }
 
+/** As run, without blocking the event loop (background steps start while it runs). */
+function runAsync(command, args, extraEnv = {}) {
+  return new Promise(resolve => {
+    const child = spawn(command, args, {
+      cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
+      env: {...process.env, ...extraEnv},
+    });
+    child.on('error', () => resolve(1));
+    child.on('close', status => resolve(status == null ? 1 : status));
+  });
+}
+
 /** Reads jest's JSON summary for the closing line. */
 function jestCounts(file) {
   try {
@@ -78,6 +93,33 @@ function countedStep(script) {
   } catch { /* counted as a failure */ }
   if (status !== 0 && counts.failed === 0) counts.failed = 1;
   return counts;
+}
+
+/** countedStep in the background, its output in .out/<script>.log (printed when it ends). */
+function countedStepInBackground(script) {
+  const name = path.basename(script, '.js');
+  const out = path.join(OUT, `${name}-results.json`);
+  const logFile = path.join(OUT, `${name}.log`);
+  fs.rmSync(out, {force: true});
+  return new Promise(resolve => {
+    const log = fs.openSync(logFile, 'w');
+    const child = spawn(process.execPath, [script, `--json=${out}`], {cwd: root, stdio: ['ignore', log, log]});
+    let ended = false;
+    const done = status => {
+      if (ended) return;
+      ended = true;
+      fs.closeSync(log);
+      process.stdout.write(fs.readFileSync(logFile, 'utf8'));
+      let counts = {passed: 0, failed: 1};
+      try {
+        counts = JSON.parse(fs.readFileSync(out, 'utf8'));
+      } catch { /* counted as a failure */ }
+      if (status !== 0 && counts.failed === 0) counts.failed = 1;
+      resolve(counts);
+    };
+    child.on('error', () => done(1));
+    child.on('close', done);
+  });
 }
 
 /** Starts the Python venv installs of step 6; resolves when both ended. */
@@ -104,10 +146,13 @@ async function main() {
     console.error('npm test: build failed');
     process.exit(1);
   }
+  // pip after the fixture venvs (one download of the shared wheels), with dist/ built;
+  // alongside jest.
+  const python = venvs.then(() => countedStepInBackground('scripts/python_install.js'));
   const totals = {passed: 0, failed: 0};
   fs.mkdirSync(OUT, {recursive: true});
   const jestJson = path.join(OUT, 'jest-results.json');
-  const jestStatus = run(process.execPath, [
+  const jestStatus = await runAsync(process.execPath, [
     require.resolve('jest/bin/jest'), '--ci', '--json', `--outputFile=${jestJson}`,
     ...process.argv.slice(2),
   ], gpuEnvironment());
@@ -134,6 +179,9 @@ async function main() {
                                  [process.execPath, ['scripts/keras_models.js', '--check']]]) {
     run(command, args) === 0 ? totals.passed++ : totals.failed++;
   }
+  const p = await python;
+  totals.passed += p.passed;
+  totals.failed += p.failed;
   // The package as published (pack, install, every entry point), and the
   // oldest TF.js release of the peer range (cpu and wasm projects).
   for (const step of ['scripts/test_package.js', 'scripts/test_tfjs_versions.js']) {

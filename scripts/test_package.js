@@ -6,8 +6,10 @@
  * used: CommonJS require, ESM import (and both in one process), the /wasm and /webgpu subpaths,
  * `tsc --noEmit` under each moduleResolution, an esbuild browser bundle and
  * the UMD builds in headless Chromium; @arethetypeswrong/cli checks the
- * tarball's types. The README's snippets run there too, as pasted: js as
- * ES modules, ts through tsx (and type-checked), html in Chromium with the
+ * tarball's types. The README's snippets run there too, as pasted, in a
+ * folder that the Quick start's own `npm init -y && npm pkg set type=module`
+ * line made an ES module project: js with node, ts through tsx (and
+ * type-checked under node16), html in Chromium with the
  * CDN answered from the installed packages.
  *
  *   node scripts/test_package.js [--json=FILE] [--keep] [--tfjs=VERSION]
@@ -30,6 +32,8 @@ const NAME = 'tfjs-layernorm';
 const TFJS_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'];
 /** Every published file is under one of these (npm adds package.json, README, LICENSE). */
 const PUBLISHED = [/^dist\/(cjs|esm|types|browser)\//, /^src\//, /^(package\.json|README\.md|LICENSE)$/];
+/** The consumer's folder of README snippets, set up as the README's Quick start says. */
+const SNIPPETS = 'snippets';
 const REQUIRED = [
   'LICENSE', 'README.md', 'dist/cjs/index.js', 'dist/esm/index.js', 'dist/types/index.d.ts',
   'dist/types/index.d.mts', 'dist/types/wasm.d.mts', 'dist/types/webgpu.d.ts',
@@ -136,9 +140,10 @@ const layer: LayerNorm = layerNormLayer({axis: 1, epsilon: 1e-5});
 registerWebGPUKernels();
 export {y, s, fromArray, inUse, layer};
 `;
-  const snippets = Object.fromEntries(readmeSnippets().map(
-      sn => [`readme_${sn.line}.${{js: 'mjs', ts: 'mts', html: 'html'}[sn.lang]}`, sn.code]));
-  const tsSnippets = Object.keys(snippets).filter(f => f.endsWith('.mts'));
+  // js/ts snippets go to snippets/, which the README's own commands make an ES module project.
+  const snippets = Object.fromEntries(readmeSnippets().map(sn => [
+    sn.lang === 'html' ? `readme_${sn.line}.html` : `${SNIPPETS}/readme_${sn.line}.${sn.lang}`, sn.code]));
+  const tsSnippets = Object.keys(snippets).filter(f => f.endsWith('.ts'));
   const tsconfig = (module, moduleResolution, files) => JSON.stringify({
     compilerOptions: {
       module, moduleResolution, target: 'ES2020', strict: true, noEmit: true,
@@ -303,6 +308,7 @@ async function main() {
 
     const consumer = path.join(dir, 'consumer');
     fs.mkdirSync(consumer);
+    fs.mkdirSync(path.join(consumer, SNIPPETS));
     for (const [file, text] of Object.entries(consumerFiles())) fs.writeFileSync(path.join(consumer, file), text);
     await check('npm install of the tarball beside @tensorflow/tfjs (peer range accepted)', () => {
       // --tfjs: the WebGPU backend of an older release lies outside its peer
@@ -310,6 +316,15 @@ async function main() {
       sh(consumer, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error',
                            ...(option('tfjs') ? ['--legacy-peer-deps'] : []),
                            tarball, ...[...TFJS_PACKAGES, 'webgpu'].map(p => `${p}@${installedVersion(p)}`)]);
+    });
+    const snippetDir = path.join(consumer, SNIPPETS);
+    await check('README.md\'s Quick start makes the project an ES module (npm init, then its line)', () => {
+      const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+      const setup = readme.split('\n').find(l => /^npm init -y/.test(l));
+      if (!setup) throw new Error('README.md has no `npm init -y ...` line');
+      sh(snippetDir, 'bash', ['-euc', setup]);
+      const type = JSON.parse(fs.readFileSync(path.join(snippetDir, 'package.json'), 'utf8')).type;
+      if (type !== 'module') throw new Error(`${setup} left "type": ${type}`);
     });
     await check('CommonJS require (main, /wasm, /webgpu)', () => {
       sh(consumer, process.execPath, ['require.cjs']);
@@ -321,8 +336,27 @@ async function main() {
       sh(consumer, process.execPath, ['dual.mjs']);
     });
     const tsc = require.resolve('typescript/bin/tsc');
-    // The four resolvers at once (each tsc is mostly single-threaded).
-    await Promise.all(['node16', 'nodenext', 'bundler', 'node'].map(resolution =>
+    // The four resolvers and the API reference at once (each is mostly single-threaded).
+    const apiReference = check('TypeDoc: no warnings; modules named as imported, README as landing page, ' +
+                               'no inherited TF.js internals, the op documented', async () => {
+      const out = path.join(dir, 'api');
+      const typedoc = path.join(root, 'node_modules/typedoc/bin/typedoc');
+      // typedoc.config.mjs sets treatWarningsAsErrors.
+      const r = await spawnAsync(process.execPath, [typedoc, '--out', out], root);
+      if (r.status !== 0) throw new Error(r.stdout + r.stderr);
+      const page = file => fs.readFileSync(path.join(out, file), 'utf8');
+      for (const module of ['tfjs-layernorm', 'tfjs-layernorm_wasm', 'tfjs-layernorm_webgpu']) page(`modules/${module}.html`);
+      if (!page('index.html').includes('Quick start')) throw new Error('index.html is not the README');
+      if (/_refCount|trainableWeights/.test(page('classes/tfjs-layernorm.LayerNorm.html'))) {
+        throw new Error('the LayerNorm page lists TF.js\'s inherited members');
+      }
+      for (const fn of ['layerNorm', 'layerNormWithStats']) {
+        if (!page(`functions/tfjs-layernorm.${fn}.html`).includes('Scale shaped as')) {
+          throw new Error(`the ${fn} page has no parameter documentation`);
+        }
+      }
+    });
+    await Promise.all([apiReference, ...['node16', 'nodenext', 'bundler', 'node'].map(resolution =>
       check(`tsc --noEmit, moduleResolution ${resolution}`, async () => {
         // No skipLibCheck, so our declarations are checked too; TF.js's own
         // declarations do not pass strict checks (its users set skipLibCheck).
@@ -330,13 +364,14 @@ async function main() {
         const errors = r.stdout.split('\n').filter(l => /^\S.*: error TS/.test(l));
         const ours = errors.filter(l => !l.startsWith('node_modules/@tensorflow/'));
         if (ours.length || (r.status !== 0 && !errors.length)) throw new Error(r.stdout + r.stderr);
-      })));
+      }))]);
+    // As the README says: `node example.js`, `npx tsx example.ts` (tsx: this repository's).
     const tsx = path.join(root, 'node_modules/tsx/dist/cli.mjs');
     const byLine = (a, b) => Number(/\d+/.exec(a)[0]) - Number(/\d+/.exec(b)[0]);
-    for (const file of fs.readdirSync(consumer).filter(f => /^readme_\d+\.m[jt]s$/.test(f)).sort(byLine)) {
+    for (const file of fs.readdirSync(snippetDir).filter(f => /^readme_\d+\.[jt]s$/.test(f)).sort(byLine)) {
       await check(`README.md:${/\d+/.exec(file)[0]} runs as pasted`, () => {
-        const args = file.endsWith('.mts') ? [tsx, file] : [file];
-        sh(consumer, process.execPath, args, gpuEnvironment());
+        const args = file.endsWith('.ts') ? [tsx, file] : [file];
+        sh(snippetDir, process.execPath, args, gpuEnvironment());
       });
     }
     await inChromium(consumer);

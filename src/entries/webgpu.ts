@@ -1,6 +1,8 @@
 /**
  * `tfjs-layernorm/webgpu`: loads TF.js's `webgpu` backend (it registers
  * itself where navigator.gpu exists) and registers the kernels for it.
+ *
+ * @module tfjs-layernorm/webgpu
  */
 import '@tensorflow/tfjs-backend-webgpu';
 

@@ -5,6 +5,7 @@ import {kernelsSupport, LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '
 import {AxisArg, describeValue, normalizeAxes, paramShape} from '../layer_norm_util';
 import {FORCE_COMPOSITE_FLAG, layerNormComposite} from './layer_norm_composite';
 
+/** Options of {@link layerNorm} and {@link layerNormWithStats}. */
 export interface LayerNormOptions {
   /** Axes normalized together (negative from the end). Default -1. */
   axis?: AxisArg;
@@ -16,6 +17,7 @@ export interface LayerNormOptions {
 
 const OPTION_KEYS = ['axis', 'epsilon', 'featureAxes'];
 
+/** What {@link layerNormWithStats} returns. */
 export interface LayerNormWithStats<R extends tf.Rank = tf.Rank> {
   /** The normalized, scaled and shifted output, shaped as x. */
   y: tf.Tensor<R>;
@@ -25,52 +27,108 @@ export interface LayerNormWithStats<R extends tf.Rank = tf.Rank> {
   invStd: tf.Tensor<R>;
 }
 
+/** The default `epsilon` of {@link layerNorm} (MXNet's and PyTorch's). */
 export const DEFAULT_EPSILON = 1e-5;
 
-type TensorArg = tf.Tensor|tf.TensorLike;
+/** A tensor, or what `tf.tensor` accepts (nested arrays of numbers, typed arrays). */
+export type TensorArg = tf.Tensor|tf.TensorLike;
 
-/**
- * Layer normalization: `y = (x - mean) / sqrt(var + epsilon) * gamma + beta`,
- * the mean and (biased) variance taken over all of `axis` together.
- *
- * @param x Input of rank >= 1, float32 (int32 is computed as float32).
- * @param gamma Scale shaped as x's sizes at `featureAxes` (default `axis`)
- *     in ascending axis order, or null/undefined for none.
- * @param beta Shift shaped as gamma, or null/undefined for none.
- */
 function layerNorm_(
     x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
     options: LayerNormOptions = {}): tf.Tensor {
   return run(x, gamma, beta, options, false) as tf.Tensor;
 }
 
-/**
- * As `layerNorm`, also returning the statistics (ONNX LayerNormalization's
- * Mean and InvStdDev outputs, MXNet's `output_mean_var`). Gradients flow
- * through all three outputs.
- */
 function layerNormWithStats_(
     x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
     options: LayerNormOptions = {}): LayerNormWithStats {
   return run(x, gamma, beta, options, true) as LayerNormWithStats;
 }
 
-/** `layerNorm` keeps the input's tensor type. */
+/** The type of {@link layerNorm}: the result has the input's tensor type. */
 export interface LayerNormFn {
+  /**
+   * Layer normalization: `y = (x - mean) / sqrt(var + epsilon) * gamma + beta`,
+   * the mean and (biased) variance taken over all of `options.axis` together.
+   *
+   * @param x Input of rank >= 1, float32 (int32 is computed as float32).
+   * @param gamma Scale shaped as x's sizes at `featureAxes` (default `axis`)
+   *     in ascending axis order (`[C]` for NCHW and axis 1), or null for none.
+   * @param beta Shift shaped as gamma, or null for none.
+   * @param options `{axis = -1, epsilon = 1e-5, featureAxes = axis}`.
+   * @returns y, shaped and typed as x (`Tensor3D` in, `Tensor3D` out).
+   */
   <R extends tf.Rank>(x: tf.Tensor<R>, gamma?: TensorArg|null, beta?: TensorArg|null,
                       options?: LayerNormOptions): tf.Tensor<R>;
+  /**
+   * Layer normalization of a nested array or typed array.
+   *
+   * @param x Input of rank >= 1 (nested arrays of numbers, typed arrays).
+   * @param gamma Scale shaped as x's sizes at `featureAxes` (default `axis`)
+   *     in ascending axis order, or null for none.
+   * @param beta Shift shaped as gamma, or null for none.
+   * @param options `{axis = -1, epsilon = 1e-5, featureAxes = axis}`.
+   * @returns y, shaped as x.
+   */
   (x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null, options?: LayerNormOptions): tf.Tensor;
 }
 
-/** `layerNormWithStats` keeps the input's tensor type. */
+/** The type of {@link layerNormWithStats}: the results have the input's tensor type. */
 export interface LayerNormWithStatsFn {
+  /**
+   * Layer normalization that also returns the statistics (ONNX
+   * LayerNormalization's Mean and InvStdDev outputs, MXNet's
+   * `output_mean_var`). Gradients flow through all three outputs.
+   *
+   * @param x Input of rank >= 1, float32 (int32 is computed as float32).
+   * @param gamma Scale shaped as x's sizes at `featureAxes` (default `axis`)
+   *     in ascending axis order, or null for none.
+   * @param beta Shift shaped as gamma, or null for none.
+   * @param options `{axis = -1, epsilon = 1e-5, featureAxes = axis}`.
+   * @returns `{y, mean, invStd}`: y shaped as x; mean and
+   *     invStd = 1 / sqrt(var + epsilon) shaped as x with the normalized axes set to 1.
+   */
   <R extends tf.Rank>(x: tf.Tensor<R>, gamma?: TensorArg|null, beta?: TensorArg|null,
                       options?: LayerNormOptions): LayerNormWithStats<R>;
+  /**
+   * Layer normalization of a nested array or typed array, with the statistics.
+   *
+   * @param x Input of rank >= 1 (nested arrays of numbers, typed arrays).
+   * @param gamma Scale shaped as x's sizes at `featureAxes` (default `axis`)
+   *     in ascending axis order, or null for none.
+   * @param beta Shift shaped as gamma, or null for none.
+   * @param options `{axis = -1, epsilon = 1e-5, featureAxes = axis}`.
+   * @returns `{y, mean, invStd}`.
+   */
   (x: TensorArg, gamma?: TensorArg|null, beta?: TensorArg|null,
    options?: LayerNormOptions): LayerNormWithStats;
 }
 
+/**
+ * Layer normalization: `y = (x - mean) / sqrt(var + epsilon) * gamma + beta`,
+ * the mean and (biased) variance taken over all of `axis` together; runs the
+ * backend's fused kernel where one is registered, a composite of TF.js ops
+ * elsewhere. Every bad argument is an error naming it.
+ *
+ * ```js
+ * const y = layerNorm(x, gamma, beta, {axis: -1, epsilon: 1e-5});
+ * ```
+ *
+ * @function
+ */
 export const layerNorm: LayerNormFn = tf.op({layerNorm_}) as LayerNormFn;
+
+/**
+ * As {@link layerNorm}, also returning the statistics: `{y, mean, invStd}`
+ * (ONNX LayerNormalization's Mean and InvStdDev outputs, MXNet's
+ * `output_mean_var`; std = 1 / invStd). Gradients flow through all three.
+ *
+ * ```js
+ * const {y, mean, invStd} = layerNormWithStats(x, null, null, {axis: [1, 2]});
+ * ```
+ *
+ * @function
+ */
 export const layerNormWithStats: LayerNormWithStatsFn =
     tf.op({layerNormWithStats_}) as LayerNormWithStatsFn;
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/**
+ * The Python side as docs/keras.md tells a user to use it:
+ *
+ *  1. its install block (```sh with `pip install "./python[convert]"`), run
+ *     as written in a fresh venv that stands for the activated `.venv`
+ *     (~/.cache/tfjs-layernorm/convert-venv-<hash of pyproject.toml and the
+ *     constraints>; the line runs again when it or the twin's sources change,
+ *     otherwise the venv is used as it is);
+ *  2. its round trip (the ```python roundtrip, ```sh roundtrip and
+ *     ```js roundtrip blocks) in a scratch folder: Keras saves a model with
+ *     the twin, the converter converts it, this package loads it in TF.js
+ *     (dist/, by the package's own name); the difference must be <= 1e-5;
+ *  3. the twin's ImportErrors: installed alone (`pip install ./python`), and
+ *     with `[keras3]` but no backend, `from tfjs_layernorm import LayerNorm`
+ *     must say what is missing.
+ *
+ *   node scripts/python_install.js [--json=FILE]
+ *
+ * The JSON file gets {passed, failed}, one count per check.
+ */
+const {spawnSync} = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const cache = process.env.TFJS_LAYERNORM_CACHE ||
+    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tfjs-layernorm');
+const DOC = path.join(root, 'docs/keras.md');
+/** What the converted model may differ from Keras by (docs/keras.md's bound). */
+const TOLERANCE = 1e-5;
+const INSTALL_LINE = /^pip install "\.\/python\[convert\]"/;
+
+const option = name => {
+  const arg = process.argv.find(a => a.startsWith(`--${name}=`));
+  return arg ? arg.slice(name.length + 3) : null;
+};
+const counts = {passed: 0, failed: 0};
+
+function check(name, fn) {
+  const started = Date.now();
+  try {
+    fn();
+    counts.passed++;
+    console.log(`PASS python: ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    counts.failed++;
+    console.log(`FAIL python: ${name}\n     ${String(e.stack || e).split('\n').join('\n     ')}`);
+  }
+}
+
+/** Runs a command; throws with its output when it fails; returns stdout + stderr. */
+function sh(cwd, command, args, env = {}) {
+  const r = spawnSync(command, args, {cwd, encoding: 'utf8', env: {...process.env, ...env}});
+  const output = `${r.stdout}${r.stderr}`;
+  if (r.status !== 0) throw new Error(`${[command, ...args].join(' ')} exited ${r.status}\n${output}`);
+  return output;
+}
+
+/** The environment of an activated venv (what `. .venv/bin/activate` sets). */
+const activated = venv => ({VIRTUAL_ENV: venv, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}`,
+                            PIP_DISABLE_PIP_VERSION_CHECK: '1', TF_CPP_MIN_LOG_LEVEL: '2'});
+
+/** The fenced blocks of docs/keras.md: [{lang, info, code}]. */
+function docBlocks() {
+  const lines = fs.readFileSync(DOC, 'utf8').split('\n');
+  const blocks = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\w+)\s*(.*)$/.exec(lines[i]);
+    if (!open) continue;
+    const end = lines.indexOf('```', i + 1);
+    blocks.push({lang: open[1], info: open[2].trim(), code: lines.slice(i + 1, end).join('\n') + '\n'});
+    i = end;
+  }
+  return blocks;
+}
+
+const hashOf = (files, extra = '') => crypto.createHash('sha256')
+    .update(files.map(f => fs.readFileSync(path.join(root, f))).join('\0')).update(extra)
+    .digest('hex').slice(0, 12);
+const DEPENDENCIES = ['python/pyproject.toml', 'python/constraints-convert.txt'];
+const TWIN = fs.readdirSync(path.join(root, 'python/tfjs_layernorm'))
+    .filter(f => f.endsWith('.py')).sort().map(f => `python/tfjs_layernorm/${f}`);
+
+/**
+ * The venv `<prefix>-<hash of the dependency files>` with `installLines` run
+ * in it: made afresh when the dependency files change (old ones of that
+ * prefix removed), the lines rerun when they or the twin's sources change,
+ * nothing done when its .complete marker names the current state.
+ */
+function venvWith(prefix, installLines) {
+  const dir = path.join(cache, `${prefix}-${hashOf(DEPENDENCIES)}`);
+  const complete = path.join(dir, '.complete');
+  const state = hashOf([...DEPENDENCIES, ...TWIN], installLines.join('\n'));
+  if (fs.existsSync(complete) && fs.readFileSync(complete, 'utf8') === state) return dir;
+  fs.mkdirSync(cache, {recursive: true});
+  for (const old of fs.readdirSync(cache).filter(d => d.startsWith(`${prefix}-`) && d !== path.basename(dir))) {
+    fs.rmSync(path.join(cache, old), {recursive: true, force: true});
+  }
+  if (!fs.existsSync(complete)) {
+    fs.rmSync(dir, {recursive: true, force: true});
+    sh(root, 'python3', ['-m', 'venv', dir]);
+  }
+  fs.rmSync(complete, {force: true});
+  for (const line of installLines) sh(root, 'bash', ['-euc', line], activated(dir));
+  fs.writeFileSync(complete, state);
+  return dir;
+}
+
+function main() {
+  const started = Date.now();
+  const blocks = docBlocks();
+  const install = blocks.find(b => b.lang === 'sh' && b.code.split('\n').some(l => INSTALL_LINE.test(l)));
+  const roundtrip = lang => {
+    const block = blocks.find(b => b.lang === lang && b.info === 'roundtrip');
+    if (!block) throw new Error(`${DOC} has no \`\`\`${lang} roundtrip block`);
+    return block.code;
+  };
+  let venv = null;
+  check('docs/keras.md\'s install lines, as written, in a fresh venv', () => {
+    if (!install) throw new Error(`${DOC} has no \`\`\`sh block with \`pip install "./python[convert]"\``);
+    // The venv line makes `.venv` and activates it; the cached venv stands for it.
+    const lines = install.code.split('\n').filter(l => l.trim() && !/^python3 -m venv /.test(l));
+    if (!lines.every(l => /^pip install /.test(l))) throw new Error(`unexpected install lines: ${lines}`);
+    venv = venvWith('convert-venv', lines);
+  });
+
+  check('docs/keras.md\'s round trip: Keras + twin -> converter -> tf.loadLayersModel, within 1e-5', () => {
+    if (!venv) throw new Error('no environment (the install failed)');
+    if (!fs.existsSync(path.join(root, 'dist/esm/index.js'))) sh(root, process.execPath, ['scripts/build.js']);
+    // Inside the repository, so that `tfjs-layernorm` resolves to this package (dist/) by its name.
+    fs.mkdirSync(path.join(root, '.out'), {recursive: true});
+    const work = fs.mkdtempSync(path.join(root, '.out', 'python-roundtrip-'));
+    try {
+      fs.writeFileSync(path.join(work, 'keras_to_tfjs.py'), roundtrip('python'));
+      fs.writeFileSync(path.join(work, 'check.mjs'), roundtrip('js'));
+      sh(work, 'bash', ['-euc', roundtrip('sh')], activated(venv));
+      const out = sh(work, process.execPath, ['check.mjs']);
+      const m = /max \|TF\.js - Keras\| = (\S+)/.exec(out);
+      if (!m || !(Number(m[1]) <= TOLERANCE)) throw new Error(`check.mjs printed:\n${out}`);
+      console.log(`python: max |TF.js - Keras| = ${m[1]}`);
+    } finally {
+      fs.rmSync(work, {recursive: true, force: true});
+    }
+  });
+
+  const importLayerNorm = ['-c', 'from tfjs_layernorm import LayerNorm'];
+  const importFails = (dir, expected) => {
+    const r = spawnSync(path.join(dir, 'bin/python'), importLayerNorm,
+                        {cwd: os.tmpdir(), encoding: 'utf8', env: {...process.env, ...activated(dir)}});
+    if (r.status === 0 || !expected.every(re => re.test(r.stderr))) {
+      throw new Error(`expected an ImportError matching ${expected.join(', ')}; got (${r.status}):\n${r.stderr}`);
+    }
+  };
+  check('pip install ./python alone: importing LayerNorm says Keras is missing', () => {
+    importFails(venvWith('twin-alone-venv', ['pip install -q ./python']),
+                [/ImportError: tfjs_layernorm\.LayerNorm needs Keras 3/, /pip install/]);
+  });
+  check('pip install "./python[keras3]" (no backend): importing tfjs_layernorm names the missing backend', () => {
+    importFails(venvWith('keras3-venv', ['pip install -q "./python[keras3]"']),
+                [/No module named 'tensorflow'/, /Keras 3 is installed but cannot be imported/]);
+  });
+
+  console.log(`python: ${counts.passed} passed, ${counts.failed} failed ` +
+              `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  const json = option('json');
+  if (json) fs.writeFileSync(json, JSON.stringify(counts));
+  process.exit(counts.failed === 0 ? 0 : 1);
+}
+
+main();
