@@ -14,12 +14,18 @@
  *     TF.js throws "Corrupted configuration, expected array for nodeData".
  *   - Functional `input_layers` / `output_layers` as one `[layer, node,
  *     tensor]` triple when the model has a single input or output.
+ *   - Keras 3's `.h5` names registered classes `package>Name` (TF.js: "Unknown
+ *     layer"): the package is dropped.
  * `module`, `registered_name` and `build_config` need nothing: TF.js reads
  * only `class_name` and `config`.
  * Weights: tensorflowjs_converter 4.22 names those of a `.keras` file by
  * their path in it, `layers/<snake_case class name>[_N]/vars/<i>`, which
  * TF.js cannot bind ("Provided weight data has no target variable"); they
- * are renamed to the layer's own weight names.
+ * are renamed to the layer's own weight names. A `.keras` file saved after
+ * training also holds the optimizer's variables (`optimizer/vars/<i>`):
+ * they are left out. A Keras 3 `.h5` names weights
+ * `<model name>/<layer>/<weight>` in a Sequential model: the model name is
+ * dropped.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -71,6 +77,9 @@ export function kerasCompatible(handler: tf.io.IOHandler): tf.io.IOHandler {
  */
 export async function loadableArtifacts(
     artifacts: tf.io.ModelArtifacts): Promise<tf.io.ModelArtifacts> {
+  if (prepared.has(artifacts)) {
+    return artifacts;  // kerasCompatible around one of the package's handlers
+  }
   const topology = artifacts?.modelTopology;
   if (!isObject((topology ?? null) as Json) ||
       !isObject((modelConfigOf(topology as JsonObject)['config'] ?? null))) {
@@ -83,6 +92,7 @@ export async function loadableArtifacts(
   let {weightSpecs, weightData} = artifacts;
   if (weightSpecs != null && weightData != null) {
     ({weightSpecs, weightData} = withoutKerasOptimizer(weightSpecs, weightData));
+    weightByteLengths(weightSpecs, new tf.io.CompositeArrayBuffer(weightData));
   } else if (weightData != null) {
     throw new Error('weights manifest: the model has weight data but no ' +
                     'manifest (weightSpecs) describing it');
@@ -98,8 +108,13 @@ export async function loadableArtifacts(
     }
     return named;
   });
-  return {...artifacts, modelTopology, weightSpecs: renamed, weightData};
+  const result = {...artifacts, modelTopology, weightSpecs: renamed, weightData};
+  prepared.add(result);
+  return result;
 }
+
+/** Artifacts loadableArtifacts returned, so that a second pass costs nothing. */
+const prepared = new WeakSet<tf.io.ModelArtifacts>();
 
 /** Keys the plain loader refuses too (as unknown layer arguments or by TF.js). */
 const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
@@ -136,6 +151,11 @@ function convert(value: Json, key: string, where: string): Json {
     } else {
       out[k] = convert(v, k, here);
     }
+  }
+  const className = out['class_name'];
+  if (typeof className === 'string' && className.includes('>') && 'config' in out) {
+    // Keras 3's .h5 names a registered class by its registry key, 'package>Name'.
+    out['class_name'] = className.slice(className.lastIndexOf('>') + 1);
   }
   const config = out['config'];
   if (out['class_name'] === 'InputLayer' && isObject(config) &&
