@@ -231,8 +231,22 @@ export async function withTrialModel<T>(
   const engine = tf.engine();
   const before = new Set(Object.keys(engine.registeredVariables));
   // modelFromJSON builds synchronously before its first await, so the
-  // variables registered by now are this build's and no one else's.
-  const building = tf.models.modelFromJSON({modelTopology: topology} as tf.io.ModelJSON);
+  // variables registered by now are this build's and no one else's, and
+  // the fast initialization below applies to this build only. It is what
+  // TF.js's own load uses when weights follow (zeros instead of running the
+  // initializers): without it the check would cost more than the load.
+  const layer = tf.layers.Layer.prototype as unknown as {addWeight: (...args: unknown[]) => unknown};
+  const addWeight = layer.addWeight;
+  layer.addWeight = function(this: tf.layers.Layer, ...args: unknown[]) {
+    this.setFastWeightInitDuringBuild(true);
+    return addWeight.apply(this, args);
+  };
+  let building: Promise<tf.LayersModel>;
+  try {
+    building = tf.models.modelFromJSON({modelTopology: topology} as tf.io.ModelJSON);
+  } finally {
+    layer.addWeight = addWeight;
+  }
   const created = Object.keys(engine.registeredVariables).filter(n => !before.has(n));
   let model: tf.LayersModel;
   try {
