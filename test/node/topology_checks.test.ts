@@ -7,6 +7,7 @@
  * weight and leaves tf.memory().numTensors as it was. Valid graphs (shared
  * layers, nested models) still load. cpu.
  */
+import {spawnSync} from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -73,41 +74,81 @@ beforeAll(async () => {
   base = await chain();
 });
 
+/** A child process that hangs is killed after this: the test fails instead of hanging jest. */
+const CHILD_TIMEOUT_MS = 60_000;
+
+/**
+ * Loads each file through each of the package's ways in a child process
+ * (TF.js's own loader would loop forever, and a loop in this process could
+ * not be interrupted): per file and way, the error message and the tensors
+ * the failed load left behind.
+ */
+function loadInChild(files: string[]): Array<Array<{how: string, message: string, leaked: number}>> {
+  const code = `
+    const fs = require('fs');
+    (async () => {
+      const tfModule = await import('@tensorflow/tfjs');
+      const tf = tfModule.memory ? tfModule : tfModule.default;
+      const src = (m => m.nodeFileSystem ? m : m.default)(await import('./src/index.ts'));
+      await tf.setBackend('cpu');
+      const results = [];
+      for (const file of ${JSON.stringify(files)}) {
+        const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+        const bytes = fs.readFileSync(file.replace(/model\\.json$/, 'weights.bin'));
+        const memory = tf.io.fromMemory({modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights,
+                                         weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)});
+        const sources = {'nodeFileSystem': src.nodeFileSystem(file), 'file:// URL': 'file://' + file,
+                         'kerasCompatible(nodeFileSystem)': src.kerasCompatible(src.nodeFileSystem(file)),
+                         'kerasCompatible(fromMemory)': src.kerasCompatible(memory)};
+        const row = [];
+        for (const [how, source] of Object.entries(sources)) {
+          const before = tf.memory().numTensors;
+          let message = 'loaded';
+          await tf.loadLayersModel(source).catch(e => { message = e.message; });
+          row.push({how, message, leaked: tf.memory().numTensors - before});
+        }
+        results.push(row);
+      }
+      process.stdout.write('RESULT ' + JSON.stringify(results) + '\\n');
+    })();`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', code],
+                          {cwd: path.resolve(__dirname, '../..'), encoding: 'utf8', timeout: CHILD_TIMEOUT_MS});
+  if (child.signal != null) {
+    throw new Error(`loading hung: killed by ${child.signal} after ${CHILD_TIMEOUT_MS} ms`);
+  }
+  const line = child.stdout.split('\n').find(l => l.startsWith('RESULT '));
+  if (line == null) throw new Error(`the child process failed: ${child.stderr.slice(-2000)}`);
+  return JSON.parse(line.slice('RESULT '.length));
+}
+
 describe('inbound_nodes TF.js would wait on forever are refused, naming the layer', () => {
-  test('a cycle: a takes its input from b, b from a', async () => {
-    const cyclic = edited(base, c => { layer(c, 'a').inbound_nodes = [[['b', 0, 0, {}]]]; });
-    await expectRefused(sources(cyclic),
-                        /Keras model config: layers 'a' -> 'b' -> 'a' take their inputs from each other in a cycle/);
-  });
-
-  test('a layer that takes its input from itself', async () => {
-    const loop = edited(base, c => { layer(c, 'b').inbound_nodes = [[['b', 0, 0, {}]]]; });
-    await expectRefused(sources(loop), /layers 'b' -> 'b' take their inputs from each other in a cycle/);
-  });
-
-  test('a dangling input: a layer the model does not have', async () => {
-    const dangling = edited(base, c => { layer(c, 'b').inbound_nodes = [[['ghost', 0, 0, {}]]]; });
-    await expectRefused(sources(dangling),
-                        /layer 'b' takes an input from layer 'ghost', which the model does not have/);
-  });
-
-  test('a node the input layer never has', async () => {
-    const missing = edited(base, c => { layer(c, 'b').inbound_nodes = [[['a', 3, 0, {}]]]; });
-    await expectRefused(sources(missing), /layer 'b' takes an input from node 3 of layer 'a', but 'a' has only 1 node/);
+  const tensor = (name: string) => ({class_name: '__keras_tensor__', config: {shape: [null, 3], dtype: 'float32', keras_history: [name, 0, 0]}});
+  const cases: Array<[string, (c: Json) => void, RegExp]> = [
+    ['a cycle: a takes its input from b, b from a', c => { layer(c, 'a').inbound_nodes = [[['b', 0, 0, {}]]]; },
+     /^Keras model config: layers 'a' -> 'b' -> 'a' take their inputs from each other in a cycle/],
+    ['a layer that takes its input from itself', c => { layer(c, 'b').inbound_nodes = [[['b', 0, 0, {}]]]; },
+     /layers 'b' -> 'b' take their inputs from each other in a cycle/],
+    ['a dangling input: a layer the model does not have', c => { layer(c, 'b').inbound_nodes = [[['ghost', 0, 0, {}]]]; },
+     /layer 'b' takes an input from layer 'ghost', which the model does not have/],
+    ['a node the input layer never has', c => { layer(c, 'b').inbound_nodes = [[['a', 3, 0, {}]]]; },
+     /layer 'b' takes an input from node 3 of layer 'a', but 'a' has only 1 node/],
+    ['a cycle in the Keras 3 form', c => {
+      layer(c, 'a').inbound_nodes = [{args: [tensor('b')], kwargs: {}}];
+      layer(c, 'b').inbound_nodes = [{args: [tensor('a')], kwargs: {}}];
+    }, /layers 'a' -> 'b' -> 'a' take their inputs from each other in a cycle/],
+  ];
+  test('each refused by every way in, leaking nothing (in a child process, which a hang cannot stall)', () => {
+    const results = loadInChild(cases.map(([, edit]) => writeFiles(edited(base, edit))));
+    cases.forEach(([name, , message], i) => {
+      for (const {how, message: got, leaked} of results[i]) {
+        expect({name, how, got, leaked}).toEqual({name, how, got: expect.stringMatching(message), leaked: 0});
+      }
+    });
   });
 
   test('output_layers naming a node that does not exist', async () => {
     const bad = edited(base, c => { c.output_layers = [['norm', 1, 0]]; });
     await expectRefused(sources(bad), /output_layers names \["norm",1,0\], which is not a node of a layer/);
-  });
-
-  test('in the Keras 3 form too', async () => {
-    const keras3 = edited(base, c => {
-      const tensor = (name: string) => ({class_name: '__keras_tensor__', config: {shape: [null, 3], dtype: 'float32', keras_history: [name, 0, 0]}});
-      layer(c, 'a').inbound_nodes = [{args: [tensor('b')], kwargs: {}}];
-      layer(c, 'b').inbound_nodes = [{args: [tensor('a')], kwargs: {}}];
-    });
-    await expectRefused(sources(keras3), /layers 'a' -> 'b' -> 'a' take their inputs from each other in a cycle/);
   });
 });
 
