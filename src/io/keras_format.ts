@@ -102,7 +102,7 @@ export async function loadableArtifacts(
     const named = specs?.some(spec => KERAS3_WEIGHT_PATH.test(spec.name)) ?
         renameKeras3Weights(model, config, specs) :
         specs && withoutModelName(model, String(config['name'] ?? ''), specs);
-    if (named != null) checkWeightsFit(model, named);
+    if (named != null && weightData != null) checkWeightsFit(model, named);
     if (artifacts.trainingConfig != null) {
       model.loadTrainingConfig(artifacts.trainingConfig as Parameters<tf.LayersModel['loadTrainingConfig']>[0]);
     }
