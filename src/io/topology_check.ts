@@ -28,7 +28,11 @@ export function modelConfigOf(topology: JsonObject): JsonObject {
 
 // ------------------------------------------------------------ layer graph
 
-/** Classes whose instances start with one node before any inbound node is applied. */
+/**
+ * Classes whose instances start with one node before any inbound node is
+ * applied (a Sequential without an input shape does not: counting it errs
+ * towards letting TF.js try).
+ */
 const CLASSES_WITH_OWN_NODE = ['InputLayer', 'Sequential', 'Model', 'Functional'];
 
 interface PendingNode {
@@ -49,8 +53,7 @@ export function checkLayerGraph(config: JsonObject, where = 'config'): void {
   if (Array.isArray(layers)) {
     layers.forEach((layer, i) => {
       if (isObject(layer) && isObject(layer['config'])) {
-        const inner = layer['config'];
-        checkLayerGraph(inner, `${where}.layers[${i}].config`);
+        checkLayerGraph(layer['config'], `${where}.layers[${i}].config`);
       }
     });
   }
