@@ -185,6 +185,85 @@ def layers_models(out, tmp):
     print("  keras3_transformer_builtin: converted model.keras")
 
 
+# Saved after compile and fit, as users save: .keras files then carry the
+# optimizer's variables (`optimizer/vars/<i>` in the converted manifest).
+TRAINED = {
+    # name: (Keras module, saved file suffix, model, optimizer, description)
+    "keras3_trained_adam": (keras, ".keras", "mlp", lambda K: K.optimizers.Adam(1e-2), "Adam(1e-2)"),
+    "keras3_trained_sgd_momentum": (keras, ".keras", "transformer_builtin",
+                                    lambda K: K.optimizers.SGD(1e-2, momentum=0.9), "SGD(1e-2, momentum 0.9)"),
+    "keras3_h5_trained_adam": (keras, ".h5", "mlp", lambda K: K.optimizers.Adam(1e-2), "Adam(1e-2)"),
+    "tf_keras_trained_adam": (tf_keras, ".h5", "mlp", lambda K: K.optimizers.Adam(1e-2), "Adam(1e-2)"),
+    "tf_keras_trained_sgd_momentum": (tf_keras, ".h5", "transformer_builtin",
+                                      lambda K: K.optimizers.SGD(1e-2, momentum=0.9), "SGD(1e-2, momentum 0.9)"),
+}
+TRAINED_EPOCHS = 2
+
+
+def trained_models(out, tmp):
+    for index, (name, (K, suffix, model_name, optimizer, optimizer_text)) in enumerate(TRAINED.items()):
+        twin = tfjs_layernorm.LayerNorm if K is keras else tfjs_layernorm.TfKerasLayerNorm
+        if model_name == "mlp":
+            model = mlp(K, twin)
+            shape, description = LAYERS_MODELS["mlp"][1], LAYERS_MODELS["mlp"][2]
+        else:
+            model = transformer(K, K.layers.LayerNormalization)
+            shape = LAYERS_MODELS["transformer"][1]
+            description = LAYERS_MODELS["transformer"][2] + f" ({K.__name__}.layers.LayerNormalization)"
+        set_weights(model, 1000 + 100 * index)
+        x_train = seeded((32, *shape[1:]), 40 + index)
+        t_train = x_train[..., :model.output_shape[-1]] * 0.5
+        model.compile(optimizer=optimizer(K), loss="mse")
+        before = float(model.evaluate(x_train, t_train, verbose=0))
+        model.fit(x_train, t_train, epochs=TRAINED_EPOCHS, batch_size=8, shuffle=False, verbose=0)
+        after = float(model.evaluate(x_train, t_train, verbose=0))
+        x = seeded(shape, 60 + index)
+        y = np.asarray(model.predict(x, verbose=0))
+        work = os.path.join(tmp, name)
+        os.makedirs(work)
+        source = os.path.join(work, "model" + suffix)
+        model.save(source)
+        folder = os.path.join(out, name)
+        converter("--input_format", INPUT_FORMAT[suffix], "--output_format", "tfjs_layers_model", source, folder)
+        manifest = json.load(open(os.path.join(folder, "model.json")))["weightsManifest"]
+        optimizer_weights = [w["name"] for g in manifest for w in g["weights"] if w["name"].startswith("optimizer/")]
+        write_io(folder, f"{K.__name__} {K.__version__}, compiled with {optimizer_text} and mse, trained "
+                 f"{TRAINED_EPOCHS} epochs, saved as {suffix}: {description}", x, y,
+                 {"optimizer": optimizer_text, "loss": {"beforeTraining": before, "afterTraining": after},
+                  "convertedOptimizerWeights": len(optimizer_weights)})
+        print(f"  {name}: converted {os.path.basename(source)} ({len(optimizer_weights)} optimizer weights)")
+
+
+@keras.saving.register_keras_serializable(package="tfjs_layernorm_fixtures")
+class TinyBackbone(keras.Model):
+    """A functional network kept as one custom class, as keras-hub's
+    backbones (BertBackbone...) are: its config holds the constructor's
+    arguments, not the layers."""
+
+    def __init__(self, hidden_dim=8, **kwargs):
+        tokens = keras.Input((6, hidden_dim), name="tokens")
+        y = tfjs_layernorm.LayerNorm(name="norm")(keras.layers.Dense(hidden_dim, name="proj")(tokens))
+        super().__init__(inputs=tokens, outputs=y, **kwargs)
+        self.hidden_dim = hidden_dim
+
+    def get_config(self):
+        return {"hidden_dim": self.hidden_dim, "name": self.name, "trainable": self.trainable}
+
+
+def custom_class_model(out, tmp):
+    model = TinyBackbone(name="tiny_backbone")
+    set_weights(model, 1900)
+    x = seeded((2, 6, 8), 71)
+    y = np.asarray(model.predict(x, verbose=0))
+    source = os.path.join(tmp, "backbone.keras")
+    model.save(source)
+    folder = os.path.join(out, "keras3_custom_backbone")
+    converter("--input_format", "keras_keras", "--output_format", "tfjs_layers_model", source, folder)
+    write_io(folder, "keras3: a functional network saved as one custom Model subclass (TinyBackbone, "
+             "like keras-hub's BertBackbone): Dense(8) -> LayerNorm(-1) on tokens [6, 8]", x, y)
+    print("  keras3_custom_backbone: converted backbone.keras")
+
+
 def graph_models(out, tmp):
     """SavedModels with Keras's LayerNormalization, converted to graph models.
     tf-keras lowers it to FusedBatchNormV3 in training mode (tfjs#6864)."""
@@ -336,6 +415,9 @@ def generate(out):
     with tempfile.TemporaryDirectory() as tmp:
         print("Keras -> TF.js layers models")
         layers_models(out, tmp)
+        print("Keras, trained and saved -> TF.js layers models")
+        trained_models(out, tmp)
+        custom_class_model(out, tmp)
         print("Keras -> SavedModel -> TF.js graph models")
         graph_models(out, tmp)
         print("TF.js -> Keras")

@@ -14,14 +14,22 @@
  *     TF.js throws "Corrupted configuration, expected array for nodeData".
  *   - Functional `input_layers` / `output_layers` as one `[layer, node,
  *     tensor]` triple when the model has a single input or output.
+ *   - Keras 3's `.h5` names registered classes `package>Name` (TF.js: "Unknown
+ *     layer"): the package is dropped.
  * `module`, `registered_name` and `build_config` need nothing: TF.js reads
  * only `class_name` and `config`.
  * Weights: tensorflowjs_converter 4.22 names those of a `.keras` file by
  * their path in it, `layers/<snake_case class name>[_N]/vars/<i>`, which
  * TF.js cannot bind ("Provided weight data has no target variable"); they
- * are renamed to the layer's own weight names.
+ * are renamed to the layer's own weight names. A `.keras` file saved after
+ * training also holds the optimizer's variables (`optimizer/vars/<i>`):
+ * they are left out. A Keras 3 `.h5` names weights
+ * `<model name>/<layer>/<weight>` in a Sequential model: the model name is
+ * dropped.
  */
 import * as tf from '@tensorflow/tfjs';
+
+import {checkKnownClasses, checkLayerGraph, checkWeightsFit, modelConfigOf, weightByteLengths, withTrialModel} from './topology_check';
 
 type Json = null|boolean|number|string|Json[]|{[key: string]: Json};
 type JsonObject = {[key: string]: Json};
@@ -38,8 +46,9 @@ export function normalizeKerasTopology<T>(topology: T): T {
 /**
  * Wraps an IOHandler so that `tf.loadLayersModel` also reads model.json files
  * written in the Keras 3 form: `tf.loadLayersModel(kerasCompatible(
- * nodeFileSystem('model.json')))` (or around `tf.io.http(url)` in a browser).
- * Saving, when the wrapped handler saves, is unchanged.
+ * tf.io.http(url)))` in a browser. The package's own `nodeFileSystem` (and
+ * `file://` URLs) read that form without it. Saving, when the wrapped handler
+ * saves, is unchanged.
  */
 export function kerasCompatible(handler: tf.io.IOHandler): tf.io.IOHandler {
   if (handler == null || typeof handler.load !== 'function') {
@@ -48,18 +57,7 @@ export function kerasCompatible(handler: tf.io.IOHandler): tf.io.IOHandler {
   }
   const wrapped: tf.io.IOHandler = {
     async load() {
-      const artifacts = await handler.load!();
-      const topology = artifacts.modelTopology;
-      if (topology == null || topology instanceof ArrayBuffer) {
-        return artifacts;
-      }
-      const modelTopology = normalizeKerasTopology(topology);
-      const specs = artifacts.weightSpecs;
-      if (specs == null || !specs.some(spec => KERAS3_WEIGHT_PATH.test(spec.name))) {
-        return {...artifacts, modelTopology};
-      }
-      return {...artifacts, modelTopology,
-              weightSpecs: await renameKeras3Weights(modelTopology as JsonObject, specs)};
+      return loadableArtifacts(await handler.load!());
     },
   };
   if (handler.save != null) {
@@ -67,6 +65,56 @@ export function kerasCompatible(handler: tf.io.IOHandler): tf.io.IOHandler {
   }
   return wrapped;
 }
+
+/**
+ * What the package's handlers return from `load()` for a layers model, so
+ * that `tf.loadLayersModel` reads it: the topology in the Keras 2 form TF.js
+ * reads (Keras 3's form rewritten), a Keras 3 optimizer's variables taken
+ * out of the weights (bytes included), Keras 3 weight paths renamed, and
+ * everything TF.js would fail on after allocating tensors (or hang on)
+ * refused first, with an error naming the layer or weight (see
+ * topology_check.ts). Graph models and binary topologies pass unchanged.
+ */
+export async function loadableArtifacts(
+    artifacts: tf.io.ModelArtifacts): Promise<tf.io.ModelArtifacts> {
+  if (prepared.has(artifacts)) {
+    return artifacts;  // kerasCompatible around one of the package's handlers
+  }
+  const topology = artifacts?.modelTopology;
+  if (!isObject((topology ?? null) as Json) ||
+      !isObject((modelConfigOf(topology as JsonObject)['config'] ?? null))) {
+    return artifacts;  // a graph model, a binary topology or nothing to read
+  }
+  const modelTopology = normalizeKerasTopology(topology as JsonObject);
+  const config = modelConfigOf(modelTopology)['config'] as JsonObject;
+  checkLayerGraph(config);
+  checkKnownClasses(modelTopology);
+  let {weightSpecs, weightData} = artifacts;
+  if (weightSpecs != null && weightData != null) {
+    ({weightSpecs, weightData} = withoutKerasOptimizer(weightSpecs, weightData));
+    weightByteLengths(weightSpecs, new tf.io.CompositeArrayBuffer(weightData));
+  } else if (weightData != null) {
+    throw new Error('weights manifest: the model has weight data but no ' +
+                    'manifest (weightSpecs) describing it');
+  }
+  const specs = weightSpecs;
+  const renamed = await withTrialModel(modelTopology, model => {
+    const named = specs?.some(spec => KERAS3_WEIGHT_PATH.test(spec.name)) ?
+        renameKeras3Weights(model, config, specs) :
+        specs && withoutModelName(model, String(config['name'] ?? ''), specs);
+    if (named != null && weightData != null) checkWeightsFit(model, named);
+    if (artifacts.trainingConfig != null) {
+      model.loadTrainingConfig(artifacts.trainingConfig as Parameters<tf.LayersModel['loadTrainingConfig']>[0]);
+    }
+    return named;
+  });
+  const result = {...artifacts, modelTopology, weightSpecs: renamed, weightData};
+  prepared.add(result);
+  return result;
+}
+
+/** Artifacts loadableArtifacts returned, so that a second pass costs nothing. */
+const prepared = new WeakSet<tf.io.ModelArtifacts>();
 
 /** Keys the plain loader refuses too (as unknown layer arguments or by TF.js). */
 const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
@@ -103,6 +151,11 @@ function convert(value: Json, key: string, where: string): Json {
     } else {
       out[k] = convert(v, k, here);
     }
+  }
+  const className = out['class_name'];
+  if (typeof className === 'string' && className.includes('>') && 'config' in out) {
+    // Keras 3's .h5 names a registered class by its registry key, 'package>Name'.
+    out['class_name'] = className.slice(className.lastIndexOf('>') + 1);
   }
   const config = out['config'];
   if (out['class_name'] === 'InputLayer' && isObject(config) &&
@@ -190,15 +243,12 @@ function snakeCase(name: string): string {
  * Maps `layers/<path name>/vars/<i>` to the i-th weight of the layer that
  * Keras 3 saved under that path name: layers in model order, each named by
  * its snake-cased class, `_1`, `_2`... for repeats. The weights' own names
- * come from building the topology once without its weights.
+ * are read from `model`, built from the topology.
  */
-async function renameKeras3Weights(
-    topology: JsonObject, specs: tf.io.WeightsManifestEntry[]):
-    Promise<tf.io.WeightsManifestEntry[]> {
-  const modelConfig = isObject(topology['model_config'] ?? null) ?
-      topology['model_config'] as JsonObject : topology;
-  const config = modelConfig['config'];
-  const layerConfigs = isObject(config ?? null) ? (config as JsonObject)['layers'] : null;
+function renameKeras3Weights(
+    model: tf.LayersModel, config: JsonObject,
+    specs: tf.io.WeightsManifestEntry[]): tf.io.WeightsManifestEntry[] {
+  const layerConfigs = config['layers'];
   if (!Array.isArray(layerConfigs)) {
     throw new Error('Keras model config: weights are named by .keras paths ' +
                     `(${specs[0].name}) but the model config lists no layers`);
@@ -213,23 +263,67 @@ async function renameKeras3Weights(
     byPath.set(count == null ? base : `${base}_${count + 1}`,
                String((layer['config'] as JsonObject)['name']));
   }
-  const model = await tf.models.modelFromJSON({modelTopology: topology} as tf.io.ModelJSON);
-  try {
-    return specs.map(spec => {
-      const match = KERAS3_WEIGHT_PATH.exec(spec.name);
-      if (match == null) return spec;
-      const layerName = byPath.get(match[1]);
-      const weight = layerName == null ? null :
-          model.getLayer(layerName).weights[Number(match[2])];
-      if (weight == null || !tf.util.arraysEqual(weight.shape as number[], spec.shape)) {
-        throw new Error(`Keras model config: cannot place weight '${
-            spec.name}' (shape [${spec.shape}]): ${
-            weight == null ? `no such weight in layer '${layerName ?? '?'}'` :
-                             `layer '${layerName}' has '${weight.originalName}' of shape [${weight.shape}]`}`);
-      }
-      return {...spec, name: weight.originalName};
-    });
-  } finally {
-    model.dispose();
+  return specs.map(spec => {
+    const match = KERAS3_WEIGHT_PATH.exec(spec.name);
+    if (match == null) return spec;
+    const layerName = byPath.get(match[1]);
+    const weight = layerName == null ? null :
+        model.getLayer(layerName).weights[Number(match[2])];
+    if (weight == null || !tf.util.arraysEqual(weight.shape as number[], spec.shape)) {
+      throw new Error(`Keras model config: cannot place weight '${
+          spec.name}' (shape [${spec.shape}]): ${
+          weight == null ? `no such weight in layer '${layerName ?? '?'}'` :
+                           `layer '${layerName}' has '${weight.originalName}' of shape [${weight.shape}]`}`);
+    }
+    return {...spec, name: weight.originalName};
+  });
+}
+
+/**
+ * Keras 3's legacy `.h5` names weights by their variable path, which within a
+ * Sequential model starts with the model's name (`sequential/dense/kernel`);
+ * TF.js names them `dense/kernel`. Names the model has are left alone.
+ */
+function withoutModelName(
+    model: tf.LayersModel, modelName: string,
+    specs: tf.io.WeightsManifestEntry[]): tf.io.WeightsManifestEntry[] {
+  const names = new Set(model.weights.map(w => w.originalName));
+  const prefix = `${modelName}/`;
+  return specs.map(spec => modelName !== '' && !names.has(spec.name) &&
+          spec.name.startsWith(prefix) && names.has(spec.name.slice(prefix.length)) ?
+      {...spec, name: spec.name.slice(prefix.length)} : spec);
+}
+
+/**
+ * The variables of a Keras 3 optimizer, as tensorflowjs_converter names them
+ * when the `.keras` file was saved after compile and fit: `optimizer/vars/<i>`
+ * (a wrapping optimizer's inner one: `optimizer/<name>/vars/<i>`).
+ */
+const KERAS3_OPTIMIZER_PATH = /^optimizer\/(?:[^/]+\/)*vars\/\d+$/;
+
+/**
+ * The manifest and weight data without a Keras 3 optimizer's variables:
+ * TF.js would decode them and then refuse them as weights of no layer.
+ * They are not handed to a TF.js optimizer: Keras keeps them by index, in
+ * its own order and update rule (see docs/keras.md).
+ */
+function withoutKerasOptimizer(
+    specs: tf.io.WeightsManifestEntry[], data: tf.io.WeightData):
+    {weightSpecs: tf.io.WeightsManifestEntry[], weightData: tf.io.WeightData} {
+  if (!specs.some(spec => KERAS3_OPTIMIZER_PATH.test(spec.name) && spec.group !== 'optimizer')) {
+    return {weightSpecs: specs, weightData: data};
   }
+  const buffer = new tf.io.CompositeArrayBuffer(data);
+  const lengths = weightByteLengths(specs, buffer);
+  const kept: tf.io.WeightsManifestEntry[] = [];
+  const parts: ArrayBuffer[] = [];
+  let offset = 0;
+  specs.forEach((spec, i) => {
+    if (!KERAS3_OPTIMIZER_PATH.test(spec.name) || spec.group === 'optimizer') {
+      kept.push(spec);
+      parts.push(buffer.slice(offset, offset + lengths[i]));
+    }
+    offset += lengths[i];
+  });
+  return {weightSpecs: kept, weightData: tf.io.concatenateArrayBuffers(parts)};
 }

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import {loadableArtifacts} from './keras_format';
 import {isNode, MODEL_JSON_FILE, NodeModules, nodeModules, readRegularFile, readWeightFiles, saveModelFiles, WeightGroup} from './model_files';
 
 export {isNode, MODEL_JSON_FILE};
@@ -114,9 +115,9 @@ export function nodeFileSystem(path: string): tf.io.IOHandler {
           }
           throw e;
         }
-        return tf.io.getModelArtifactsForJSON(modelJson, async manifest => [
+        return loadableArtifacts(await tf.io.getModelArtifactsForJSON(modelJson, async manifest => [
           manifest.flatMap(group => group.weights), weightData,
-        ]);
+        ]));
       }
     },
   };

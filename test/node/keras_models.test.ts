@@ -1,7 +1,10 @@
 /**
  * models/keras/ (written by python/make_models.py from real Keras and the
  * real tensorflowjs_converter, never by this test): converted models predict
- * what Keras predicted; graph models of tf-keras' LayerNormalization fail as
+ * what Keras predicted, read by nodeFileSystem and file:// URLs alone as
+ * through kerasCompatible, also when saved after training (a .keras file
+ * then carries the optimizer's variables); a network kept as one custom
+ * class is refused as such; graph models of tf-keras' LayerNormalization fail as
  * upstream (tfjs#6864) until useFusedLayerNormalization(); the TF.js-trained
  * model passed its checks in Python. cpu.
  */
@@ -10,12 +13,15 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs';
 
+import {removeTempDirs, tempDir} from './layer_helpers';
+
 import {kerasCompatible, LayerNorm, nodeFileSystem, useFusedLayerNormalization} from '../../src';
 import {refForward} from '../conformance/reference';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
+afterAll(removeTempDirs);
 
 const DIR = path.resolve(__dirname, '../../models/keras');
 /** Issue 12's bound for unit-scale data, against Keras's own predictions. */
@@ -43,9 +49,17 @@ function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): num
   return worst;
 }
 
-async function predictLayers(name: string): Promise<{diff: number, model: tf.LayersModel}> {
+/** How a user points TF.js at a converted model.json. */
+const SOURCES: {[how: string]: (file: string) => string|tf.io.IOHandler} = {
+  'kerasCompatible(nodeFileSystem)': file => kerasCompatible(nodeFileSystem(file)),
+  'nodeFileSystem': file => nodeFileSystem(file),
+  'file:// URL': file => `file://${file}`,
+};
+
+async function predictLayers(name: string, how = 'kerasCompatible(nodeFileSystem)'):
+    Promise<{diff: number, model: tf.LayersModel}> {
   const io = readIO(name);
-  const model = await tf.loadLayersModel(kerasCompatible(nodeFileSystem(path.join(DIR, name, 'model.json'))));
+  const model = await tf.loadLayersModel(SOURCES[how](path.join(DIR, name, 'model.json')) as tf.io.IOHandler);
   const x = tf.tensor(io.input, io.inputShape);
   const y = model.predict(x) as tf.Tensor;
   expect(y.shape).toEqual(io.outputShape);
@@ -67,20 +81,97 @@ async function predictGraph(name: string): Promise<Float32Array> {
 }
 
 const TWIN_MODELS = ['mlp', 'transformer', 'cnn_nchw'].flatMap(m => [`keras3_${m}`, `tf_keras_${m}`]);
+/** Saved by Keras after compile and fit (python/make_models.py TRAINED). */
+const TRAINED_MODELS = ['keras3_trained_adam', 'keras3_trained_sgd_momentum', 'keras3_h5_trained_adam',
+                        'tf_keras_trained_adam', 'tf_keras_trained_sgd_momentum'];
 
 test('models/keras holds the regenerated set', () => {
-  const expected = [...TWIN_MODELS, 'keras3_transformer_builtin', 'graph_tf_keras', 'graph_keras3', 'tfjs_trained',
-                    'tfjs_trained_mlp'];
+  const expected = [...TWIN_MODELS, ...TRAINED_MODELS, 'keras3_transformer_builtin', 'keras3_custom_backbone',
+                    'graph_tf_keras', 'graph_keras3', 'tfjs_trained', 'tfjs_trained_mlp'];
   expect(fs.readdirSync(DIR).sort()).toEqual(expected.sort());
 });
 
 describe.each(TWIN_MODELS)('%s (Keras model with the Python twin, converted)', name => {
-  test(`loads as LayerNorm layers and predicts what Keras predicted (max abs diff <= ${MAX_ABS_DIFF})`, async () => {
-    const {diff, model} = await predictLayers(name);
-    expect(model.layers.filter(l => l instanceof LayerNorm).length).toBeGreaterThan(0);
-    expect(diff).toBeLessThanOrEqual(MAX_ABS_DIFF);
-    model.dispose();
+  test.each(Object.keys(SOURCES))(
+      `loads through %s as LayerNorm layers and predicts what Keras predicted (max abs diff <= ${MAX_ABS_DIFF})`,
+      async how => {
+        const {diff, model} = await predictLayers(name, how);
+        expect(model.layers.filter(l => l instanceof LayerNorm).length).toBeGreaterThan(0);
+        expect(diff).toBeLessThanOrEqual(MAX_ABS_DIFF);
+        model.dispose();
+      });
+});
+
+interface WeightsManifest {
+  weightsManifest: Array<{paths: string[], weights: tf.io.WeightsManifestEntry[]}>;
+}
+
+function readModelJson(name: string): WeightsManifest&{[key: string]: unknown} {
+  return JSON.parse(fs.readFileSync(path.join(DIR, name, 'model.json'), 'utf8'));
+}
+
+const isOptimizerWeight = (spec: tf.io.WeightsManifestEntry) => spec.name.startsWith('optimizer/');
+
+describe.each(TRAINED_MODELS)('%s (compiled, trained, then saved and converted)', name => {
+  test('the converter wrote what make_models.py recorded: the optimizer\'s variables for .keras files', () => {
+    const specs = readModelJson(name).weightsManifest.flatMap(g => g.weights);
+    const {convertedOptimizerWeights, loss} =
+        readIO(name) as unknown as {convertedOptimizerWeights: number, loss: {beforeTraining: number, afterTraining: number}};
+    expect(specs.filter(isOptimizerWeight).length).toBe(convertedOptimizerWeights);
+    expect(convertedOptimizerWeights > 0).toBe(name.startsWith('keras3_trained'));
+    expect(loss.afterTraining).toBeLessThan(loss.beforeTraining);
   });
+
+  test.each(Object.keys(SOURCES))(
+      `loads through %s and predicts what Keras predicted (max abs diff <= ${MAX_ABS_DIFF}); allocates only the model's weights`,
+      async how => {
+        const before = tf.memory().numTensors;
+        const {diff, model} = await predictLayers(name, how);
+        expect(diff).toBeLessThanOrEqual(MAX_ABS_DIFF);
+        expect(tf.memory().numTensors - before).toBe(model.weights.length);
+        model.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      });
+});
+
+test('the optimizer\'s variables are left out of the weights before TF.js decodes them (their bytes too)', async () => {
+  const specs = readModelJson('keras3_trained_adam').weightsManifest.flatMap(g => g.weights);
+  const modelSpecs = specs.filter(s => !isOptimizerWeight(s));
+  const artifacts = await nodeFileSystem(path.join(DIR, 'keras3_trained_adam', 'model.json')).load!();
+  expect(artifacts.weightSpecs!.map(s => s.shape)).toEqual(modelSpecs.map(s => s.shape));
+  expect(artifacts.weightSpecs!.some(isOptimizerWeight)).toBe(false);
+  const floats = modelSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  expect(new tf.io.CompositeArrayBuffer(artifacts.weightData).byteLength).toBe(4 * floats);
+});
+
+test('any other unknown weight in a trained model still fails, naming it, and leaks nothing', async () => {
+  const json = readModelJson('keras3_trained_adam');
+  const dir = tempDir();
+  for (const file of json.weightsManifest.flatMap(g => g.paths)) {
+    fs.copyFileSync(path.join(DIR, 'keras3_trained_adam', file), path.join(dir, file));
+  }
+  const specs = json.weightsManifest[0].weights;
+  const i = specs.findIndex(s => s.name === 'optimizer/vars/3');
+  specs[i] = {...specs[i], name: 'optimiser/vars/3'};
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+  for (const how of Object.keys(SOURCES)) {
+    const before = tf.memory().numTensors;
+    await expect(tf.loadLayersModel(SOURCES[how](path.join(dir, 'model.json')) as tf.io.IOHandler))
+        .rejects.toThrow(/weights manifest: 'optimiser\/vars\/3' is not a weight of the model/);
+    expect(tf.memory().numTensors).toBe(before);
+  }
+});
+
+test('a network kept as one custom class (like keras-hub\'s BertBackbone) is refused as unknown to TF.js', async () => {
+  const file = path.join(DIR, 'keras3_custom_backbone', 'model.json');
+  expect((readModelJson('keras3_custom_backbone').modelTopology as {model_config: {class_name: string}})
+      .model_config.class_name).toBe('TinyBackbone');
+  for (const how of Object.keys(SOURCES)) {
+    const before = tf.memory().numTensors;
+    await expect(tf.loadLayersModel(SOURCES[how](file) as tf.io.IOHandler)).rejects.toThrow(
+        /the model is of class 'TinyBackbone', which TF.js does not know: .*keeps its network in Python code/);
+    expect(tf.memory().numTensors).toBe(before);
+  }
 });
 
 test('Keras\'s LayerNormalization, converted: same predictions built-in and fused', async () => {

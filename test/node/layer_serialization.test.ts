@@ -346,7 +346,7 @@ describe('model.json files in the form Python Keras writes them', () => {
   test('Keras 3 Sequential: TF.js alone rejects it; through kerasCompatible it loads and matches', async () => {
     const {json, w, data} = keras3Sequential();
     const file = writeModelFiles(tempDir(), json, data);
-    await expect(tf.loadLayersModel(nodeFileSystem(file)))
+    await expect(tf.loadLayersModel(tf.io.fromMemory(json.modelTopology)))
         .rejects.toThrow(/InputLayer should be passed either a `batchInputShape` or an `inputShape`/);
     const model = await tf.loadLayersModel(kerasCompatible(nodeFileSystem(file)));
     expect(model.layers.map(l => l.getClassName())).toEqual(['InputLayer', 'Dense', 'LayerNorm']);
@@ -359,7 +359,7 @@ describe('model.json files in the form Python Keras writes them', () => {
   test('Keras 3 Functional block: TF.js alone rejects it; through kerasCompatible it loads and matches', async () => {
     const {json, w, data, SEQ, D} = keras3Functional();
     const file = writeModelFiles(tempDir(), json, data);
-    await expect(tf.loadLayersModel(nodeFileSystem(file)))
+    await expect(tf.loadLayersModel(tf.io.fromMemory(JSON.parse(JSON.stringify(json.modelTopology)))))
         .rejects.toThrow(/InputLayer should be passed either a `batchInputShape`/);
     // With only the InputLayer and dtypes rewritten, Keras 3's node format
     // still stops TF.js: every rewrite kerasCompatible makes is needed.
