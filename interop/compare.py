@@ -4,7 +4,8 @@
 
 Everything but the recorded outputs and gradients must be identical (framework, versions,
 arguments, inputs, dy, parameters); `y`, `outputs` and `grads` may differ by float noise:
-|new - old| <= 1e-5 * (max(1, max|old|) + |old|) element-wise. Exit 1 on any other difference.
+|new - old| <= 1e-5 * (max(1, max|old|) + |old|) element-wise, non-finite values (written as the
+strings NaN, Infinity, -Infinity) exactly. Exit 1 on any other difference.
 """
 import json
 import sys
@@ -20,6 +21,10 @@ def tensors(value, path):
     elif isinstance(value, dict):
         for k, v in value.items():
             yield from tensors(v, f'{path}.{k}')
+
+
+def non_finite(data):
+    return [(i, v) for i, v in enumerate(data) if isinstance(v, str)]
 
 
 def compare_case(new, old, where, problems):
@@ -40,9 +45,12 @@ def compare_case(new, old, where, problems):
             if t['shape'] != o['shape']:
                 problems.append(f'{where}.{path}: shape {t["shape"]} != {o["shape"]}')
                 continue
-            scale = max([1.0] + [abs(v) for v in o['data']])
-            worst = max([abs(x - y) / (RTOL * (scale + abs(y))) for x, y in zip(t['data'], o['data'])],
-                        default=0.0)
+            if non_finite(t['data']) != non_finite(o['data']):
+                problems.append(f'{where}.{path}: non-finite values (NaN, Infinity) differ')
+                continue
+            finite = [(x, y) for x, y in zip(t['data'], o['data']) if not isinstance(y, str)]
+            scale = max([1.0] + [abs(y) for _, y in finite])
+            worst = max([abs(x - y) / (RTOL * (scale + abs(y))) for x, y in finite], default=0.0)
             if worst > 1:
                 problems.append(f'{where}.{path}: differs by {worst:.3g}x the float-noise tolerance')
 
