@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {AxisArg, EPSILON_FORM, isAcceptedEpsilon} from '../layer_norm_util';
+import {AxisArg, describeValue, EPSILON_FORM, isAcceptedEpsilon} from '../layer_norm_util';
 import {describe} from './keras_objects';
 import type {LayerNorm, LayerNormLayerArgs} from './layer_norm_layer';
 
@@ -175,9 +175,16 @@ function bool(owner: string, name: string, value: unknown, byDefault: boolean): 
   return value;
 }
 
-function epsilonArg(owner: string, name: string, value: unknown, byDefault: number): number {
+/** An epsilon as the framework accepts it: >= 0, or > 0 where it refuses 0 (MLX). */
+function epsilonArg(owner: string, name: string, value: unknown, byDefault: number,
+                    positive = false): number {
   if (value === undefined) return byDefault;
-  if (!isAcceptedEpsilon(value)) fail(owner, `${name} must be ${EPSILON_FORM}; got ${describe(value)}`);
+  if (positive && isAcceptedEpsilon(value) && value === 0) {
+    fail(owner, `${name} must be a finite number > 0 (the framework refuses 0); got 0`);
+  }
+  if (!isAcceptedEpsilon(value)) {
+    fail(owner, `${name} must be ${EPSILON_FORM}; got ${describeValue(value)}`);
+  }
   return value;
 }
 
@@ -360,7 +367,7 @@ export function mlxLayerNormArgs(args: MLXLayerNormArgs, weights?: MLXLayerNormW
   const center = scale && bool(owner, 'bias', a.bias, true);
   const dims = a.dims as number;
   const out = {
-    ...layerArgs(a), axis: -1, epsilon: epsilonArg(owner, 'eps', a.eps, MLX_DEFAULT_EPS),
+    ...layerArgs(a), axis: -1, epsilon: epsilonArg(owner, 'eps', a.eps, MLX_DEFAULT_EPS, true),
     center, scale, inChannels: dims,
   };
   return withOrigin(out, {
