@@ -258,6 +258,9 @@ function ownedFloat32(owner: string, name: string, value: unknown): tf.Tensor {
     }
     return tf.cast(value, 'float32');
   }
+  const numbers = typeof value === 'number' || ArrayBuffer.isView(value) ||
+      (Array.isArray(value) && tf.util.flatten(value as number[]).every(v => typeof v === 'number'));
+  if (!numbers) fail(owner, `${name} must be ${form}; got ${describe(value)}`);
   try {
     return tf.tensor(value as tf.TensorLike, undefined, 'float32');
   } catch (e) {
