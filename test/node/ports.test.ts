@@ -397,7 +397,7 @@ describe('MXNet Gluon: center/scale off keep beta/gamma frozen at their initiali
   const x = () => tf.tensor([[1, 2, 3, 4]]);
   const normalized = [1, 2, 3, 4].map(v => (v - 2.5) / Math.sqrt(1.25 + 1e-5));
 
-  test('center off with beta Constant(0.5): the issue\'s example, beta frozen and saved', async () => {
+  test('center off with beta Constant(0.5): the issue\'s example, beta frozen', async () => {
     const layer = new LayerNorm({center: false, betaInitializer: {className: 'Constant', config: {value: 0.5}}});
     const input = x();
     const y = layer.apply(input) as tf.Tensor;
@@ -408,6 +408,25 @@ describe('MXNet Gluon: center/scale off keep beta/gamma frozen at their initiali
     expect(layer.heldParameters()).toEqual([true, true]);
     tf.dispose([input, y]);
     layer.dispose();
+  });
+
+  test('the frozen beta is saved as a non-trainable weight and loads back', async () => {
+    const model = tf.sequential({layers: [new LayerNorm({
+      inputShape: [4], center: false, betaInitializer: {className: 'Constant', config: {value: 0.5}}})]});
+    let saved: tf.io.ModelArtifacts|null = null;
+    await model.save(tf.io.withSaveHandler(async artifacts => {
+      saved = artifacts;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    }));
+    expect(saved!.weightSpecs!.map(w => [w.name.replace(/^.*\//, ''), w.shape])).toEqual([['gamma', [4]], ['beta', [4]]]);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    expect(loaded.layers[0].nonTrainableWeights.map(w => w.shape)).toEqual([[4]]);
+    const input = x();
+    const y = loaded.predict(input) as tf.Tensor;
+    Array.from(y.dataSync()).forEach((v, i) => expect(Math.abs(v - (normalized[i] + 0.5))).toBeLessThan(1e-6));
+    tf.dispose([input, y]);
+    model.dispose();
+    loaded.dispose();
   });
 
   test('scale off with gamma Constant(2)', () => {
