@@ -47,6 +47,7 @@ describe('arguments', () => {
     ['epsilon a string', {epsilon: '1e-5'}, /epsilon must be a finite number >= 0; got "1e-5"/],
     ['center not boolean', {center: 'yes'}, /center must be true or false; got "yes"/],
     ['scale not boolean', {scale: 1}, /scale must be true or false; got 1/],
+    ['rmsScaling not boolean', {rmsScaling: 'yes'}, /rmsScaling must be true or false; got "yes"/],
     ['inChannels negative', {inChannels: -1}, /inChannels must be a non-negative integer.*got -1/],
     ['inChannels fractional', {inChannels: 2.5}, /inChannels must be a non-negative integer.*got 2.5/],
     ['unknown initializer name', {betaInitializer: 'nope'}, /betaInitializer must be an initializer name .*got unknown name 'nope'/],

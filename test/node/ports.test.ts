@@ -376,6 +376,27 @@ describe('Keras 3 rms_scaling', () => {
     expect(new LayerNorm().getConfig()).not.toHaveProperty('rmsScaling');
   });
 
+  test('rms_scaling survives a save and load (model.json says rms_scaling: true)', async () => {
+    const layer = LayerNorm.fromKeras({rms_scaling: true, batch_input_shape: [null, 4]}, {gamma: [0.5, 1, 2, -1]});
+    const model = tf.sequential({layers: [layer]});
+    let saved: tf.io.ModelArtifacts|null = null;
+    await model.save(tf.io.withSaveHandler(async artifacts => {
+      saved = artifacts;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    }));
+    const entry = (saved!.modelTopology as {config: {layers: Array<{config: {[key: string]: unknown}}>}})
+                      .config.layers[0].config;
+    expect(entry.rms_scaling).toBe(true);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    expect((loaded.layers[0] as LayerNorm).rmsScaling).toBe(true);
+    const x = tf.tensor([[1, 2, 4, 9]]);
+    const [a, b] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([x, a, b]);
+    model.dispose();
+    loaded.dispose();
+  });
+
   test('computes x · rsqrt(var + ε) · γ (float64 reference), x not centered', () => {
     const rows = [[1, 2, 4, 9], [-3, 0, 5, 5]];
     const gamma = [0.5, 1, 2, -1];
