@@ -175,12 +175,12 @@ function bool(owner: string, name: string, value: unknown, byDefault: boolean): 
   return value;
 }
 
-/** An epsilon as the framework accepts it: >= 0, or > 0 where it refuses 0 (MLX). */
+/** An epsilon as the framework accepts it: >= 0, or > 0 where it refuses 0 (`refusesZero`). */
 function epsilonArg(owner: string, name: string, value: unknown, byDefault: number,
-                    positive = false): number {
+                    refusesZero?: string): number {
   if (value === undefined) return byDefault;
-  if (positive && isAcceptedEpsilon(value) && value === 0) {
-    fail(owner, `${name} must be a finite number > 0 (the framework refuses 0); got 0`);
+  if (refusesZero != null && value === 0) {
+    fail(owner, `${name} must be a finite number > 0 (${refusesZero} refuses 0); got 0`);
   }
   if (!isAcceptedEpsilon(value)) {
     fail(owner, `${name} must be ${EPSILON_FORM}; got ${describeValue(value)}`);
@@ -370,7 +370,7 @@ export function mlxLayerNormArgs(args: MLXLayerNormArgs, weights?: MLXLayerNormW
   const center = scale && bool(owner, 'bias', a.bias, true);
   const dims = a.dims as number;
   const out = {
-    ...layerArgs(a), axis: -1, epsilon: epsilonArg(owner, 'eps', a.eps, MLX_DEFAULT_EPS, true),
+    ...layerArgs(a), axis: -1, epsilon: epsilonArg(owner, 'eps', a.eps, MLX_DEFAULT_EPS, 'mlx.nn.LayerNorm'),
     center, scale, inChannels: dims,
   };
   return withOrigin(out, {

@@ -105,7 +105,7 @@ describe('refusals name the argument and the expected form, and leak nothing', (
     ['Flax epsilon NaN', () => LayerNorm.fromFlax({epsilon: NaN}),
      /fromFlax: epsilon must be a finite number >= 0; got NaN/],
     ['MLX eps 0 (mlx.nn.LayerNorm refuses it too)', () => LayerNorm.fromMLX({dims: 3, eps: 0}),
-     /fromMLX: eps must be a finite number > 0 \(the framework refuses 0\); got 0/],
+     /fromMLX: eps must be a finite number > 0 \(mlx.nn.LayerNorm refuses 0\); got 0/],
     ['Lucid names itself', () => LayerNorm.fromLucid({normalizedShape: []}), /fromLucid: normalizedShape/],
     ['Flax axisName', () => LayerNorm.fromFlax({axisName: 'batch'}),
      /fromFlax: axisName\/axisIndexGroups \(statistics across devices\) cannot be expressed/],
