@@ -471,6 +471,16 @@ describe('MXNet Gluon: center/scale off keep beta/gamma frozen at their initiali
     }
   });
 
+  test('setFrameworkWeights \'mxnet\' takes the frozen parameter too, as Gluon\'s params hold it', () => {
+    const layer = new LayerNorm({center: false, betaInitializer: {className: 'Constant', config: {value: 0.5}}});
+    layer.build([1, 4]);
+    expectRefusalWithoutLeak(() => lib.setFrameworkWeights(layer, 'mxnet', {gamma: [1, 2, 3, 4]}),
+                             /setFrameworkWeights: weights must hold exactly 'gamma' and 'beta' .*'beta' is missing/);
+    lib.setFrameworkWeights(layer, 'mxnet', {gamma: [1, 2, 3, 4], beta: [4, 3, 2, 1]});
+    expect(layer.getWeights().map(w => Array.from(w.dataSync()))).toEqual([[1, 2, 3, 4], [4, 3, 2, 1]]);
+    layer.weights.forEach(w => w.dispose());
+  });
+
   test('Keras never keeps a disabled parameter, so fromKeras drops its initializer', () => {
     const layer = LayerNorm.fromKeras({center: false, beta_initializer: {class_name: 'Constant', config: {value: 0.5}}});
     layer.build([2, 4]);
