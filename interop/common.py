@@ -48,9 +48,14 @@ def make_dy(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
+NON_FINITE = {'nan': 'NaN', 'inf': 'Infinity', '-inf': '-Infinity'}
+
+
 def tensor(a):
+    """Non-finite values (JSON has none) are written as the strings NaN, Infinity, -Infinity."""
     a = np.asarray(a, dtype=np.float32)
-    return {'shape': list(a.shape), 'data': [float(str(v)) for v in a.reshape(-1)]}
+    return {'shape': list(a.shape),
+            'data': [NON_FINITE.get(str(v)) or float(str(v)) for v in a.reshape(-1)]}
 
 
 def write(path, framework, version, api, cases, extra_versions=None):
@@ -66,7 +71,7 @@ def write(path, framework, version, api, cases, extra_versions=None):
         'cases': cases,
     }
     with open(path, 'w') as f:
-        json.dump(doc, f, separators=(',', ':'))
+        json.dump(doc, f, separators=(',', ':'), allow_nan=False)
         f.write('\n')
 
 

@@ -5,11 +5,11 @@
 Everything but the recorded outputs and gradients must be identical (framework, versions,
 arguments, inputs, dy, parameters); `y`, `outputs`, `grads` and `own_param_grads` may differ by
 float noise:
-|new - old| <= (1e-5 + 16 * 2^-23 * max(1, max|x|)) * (max(1, max|old|) + |old|) element-wise. The
-second term is the float32 frameworks' own error on rows far from zero (rows of mean 1e4): their
-summation order, and so their rounding there, depends on the CPU's vector width (tf-keras' fused
-batch norm differed by 60x the first term alone between two x86 machines). Exit 1 on any other
-difference.
+|new - old| <= (1e-5 + 16 * 2^-23 * max(1, max|x|)) * (max(1, max|old|) + |old|) element-wise, and
+non-finite values (written as the strings NaN, Infinity, -Infinity) exactly. The second term is the
+float32 frameworks' own error on rows far from zero (rows of mean 1e4): their summation order, and so
+their rounding there, depends on the CPU's vector width (tf-keras' fused batch norm differed by 60x the
+first term alone between two x86 machines). Exit 1 on any other difference.
 """
 import json
 import sys
@@ -36,6 +36,10 @@ def input_scale(case):
     return max([1.0] + [abs(v) for v in data if isinstance(v, (int, float))])
 
 
+def non_finite(data):
+    return [(i, v) for i, v in enumerate(data) if isinstance(v, str)]
+
+
 def compare_case(new, old, where, problems):
     rtol = RTOL + KAPPA_RTOL * input_scale(old)
     if sorted(new) != sorted(old):
@@ -55,9 +59,12 @@ def compare_case(new, old, where, problems):
             if t['shape'] != o['shape']:
                 problems.append(f'{where}.{path}: shape {t["shape"]} != {o["shape"]}')
                 continue
-            scale = max([1.0] + [abs(v) for v in o['data']])
-            worst = max([abs(x - y) / (rtol * (scale + abs(y))) for x, y in zip(t['data'], o['data'])],
-                        default=0.0)
+            if non_finite(t['data']) != non_finite(o['data']):
+                problems.append(f'{where}.{path}: non-finite values (NaN, Infinity) differ')
+                continue
+            finite = [(x, y) for x, y in zip(t['data'], o['data']) if not isinstance(y, str)]
+            scale = max([1.0] + [abs(y) for _, y in finite])
+            worst = max([abs(x - y) / (rtol * (scale + abs(y))) for x, y in finite], default=0.0)
             if worst > 1:
                 problems.append(f'{where}.{path}: differs by {worst:.3g}x the float-noise tolerance')
 

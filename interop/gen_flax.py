@@ -27,6 +27,12 @@ CASES = [
     ('constant rows, groups of 3', (2, 2, 2, 3), 'constant', {'use_fast_variance': False}),
     ('groups of 1 over axis 1', (3, 1, 2), 'normal',
      {'reduction_axes': 1, 'feature_axes': 1, 'use_fast_variance': False}),
+    # epsilon 0 is accepted; a constant row is then 0 / 0 (groups of 4: its mean is exact).
+    ('epsilon 0', (4, 5), 'normal', {'epsilon': 0.0, 'use_fast_variance': False}),
+    ('epsilon 0, constant rows (0 / 0)', (3, 4), 'constant',
+     {'epsilon': 0.0, 'use_fast_variance': False}),
+    ('reduction_axes mixing signs (-1, 1)', (2, 3, 2, 4), 'mixed',
+     {'reduction_axes': (-1, 1), 'feature_axes': (1, -1), 'use_fast_variance': False}),
 ]
 
 

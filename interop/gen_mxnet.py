@@ -20,6 +20,13 @@ GLUON_CASES = [
      {'gamma_initializer': ('Constant', 1.5), 'beta_initializer': ('Constant', -0.25)}, False),
     ('deferred in_channels (0)', (5, 4), 'constant', {'in_channels': 0}, True),
     ('explicit in_channels', (2, 4, 3), 'normal', {'axis': 1, 'in_channels': 4}, True),
+    # center/scale off keep beta/gamma, frozen at what their initializer gives, and apply them.
+    ('center off, beta_initializer Constant(0.5)', (3, 4), 'normal',
+     {'center': False, 'beta_initializer': ('Constant', 0.5)}, False),
+    ('scale off, gamma_initializer Constant(2), axis 1', (2, 3, 2), 'normal',
+     {'axis': 1, 'scale': False, 'gamma_initializer': ('Constant', 2.0)}, False),
+    ('epsilon 0', (4, 5), 'normal', {'epsilon': 0.0}, True),
+    ('epsilon 0, constant rows (0 / 0)', (3, 4), 'constant', {'epsilon': 0.0}, True),
 ]
 
 
@@ -36,7 +43,7 @@ def gluon_case(index, name, shape, kind, args, set_params):
     channels = shape[axis]
     layer(x)  # completes deferred initialization
     # Only the learned ones: with center/scale off Gluon keeps beta/gamma, frozen at their
-    # initial value (zeros/ones), and still applies them.
+    # initial value (their initializer's), and still applies them.
     if set_params and args.get('scale', True):
         layer.gamma.set_data(mx.nd.array(make_param((channels,), 300 + index, 1.0)))
     if set_params and args.get('center', True):

@@ -15,6 +15,9 @@ CASES = [
     ('bias off', (3, 2, 2), 'small_spread', {'normalized_shape': 2, 'bias': False}),
     ('groups of 1, eps 1e-3', (4, 1), 'normal', {'normalized_shape': 1, 'eps': 1e-3}),
     ('constant rows', (5, 3), 'constant', {'normalized_shape': [3]}),
+    # eps 0 is accepted; a constant row is then 0 / 0 (groups of 4: its mean is exact).
+    ('eps 0', (4, 5), 'normal', {'normalized_shape': 5, 'eps': 0.0}),
+    ('eps 0, constant rows (0 / 0)', (3, 4), 'constant', {'normalized_shape': 4, 'eps': 0.0}),
 ]
 
 

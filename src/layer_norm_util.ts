@@ -31,6 +31,16 @@ export function normalizeAxes(
   return [...seen].sort((a, b) => a - b);
 }
 
+/**
+ * The epsilons the layer and the ports accept: finite and >= 0. PyTorch,
+ * Flax, MLX, MXNet and Keras all take 0 (a constant group then gives
+ * 0 / 0 = NaN there, and here).
+ */
+export const EPSILON_FORM = 'a finite number >= 0';
+export function isAcceptedEpsilon(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
 /** A value as a message shows it: BigInts, NaN and Infinity included. */
 export function describeValue(value: unknown): string {
   if (Array.isArray(value)) {

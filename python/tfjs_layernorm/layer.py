@@ -5,8 +5,18 @@ keys are those of `getConfig()` in src/layers/layer_norm_layer.ts:
 `y = (x - mean) / sqrt(var + epsilon) * gamma + beta`, mean and biased
 variance over all of `axis` together; gamma and beta are shaped as the
 input's sizes at `feature_axes` (default: the normalized axes) in ascending
-axis order.
+axis order. `center`/`scale` off with an initializer other than the identity
+keep a frozen (non-trainable) beta/gamma at its value, as MXNet Gluon does;
+`rms_scaling` is Keras 3's (x not centered).
 """
+
+
+def _is_identity(initializer, value):
+    """Whether an initializer fills with `value` (Zeros, Ones or a Constant of it)."""
+    name = type(initializer).__name__
+    if name == ("Zeros" if value == 0 else "Ones"):
+        return True
+    return name == "Constant" and getattr(initializer, "value", None) == value
 
 
 def _axes(value, rank, name):
@@ -58,16 +68,17 @@ def define_layer_norm(keras):
                      beta_initializer="zeros", gamma_initializer="ones",
                      beta_regularizer=None, gamma_regularizer=None,
                      beta_constraint=None, gamma_constraint=None,
-                     in_channels=0, feature_axes=None, **kwargs):
+                     in_channels=0, feature_axes=None, rms_scaling=False, **kwargs):
             super().__init__(**kwargs)
             _axes(axis, 1 << 30, "axis")  # type and distinctness only
             if feature_axes is not None:
                 _axes(feature_axes, 1 << 30, "feature_axes")
             if (not isinstance(epsilon, (int, float)) or isinstance(epsilon, bool)
-                    or not epsilon > 0 or epsilon == float("inf")):
-                raise ValueError("LayerNorm: epsilon must be a finite number > 0;"
+                    or not epsilon >= 0 or epsilon == float("inf")):
+                raise ValueError("LayerNorm: epsilon must be a finite number >= 0;"
                                  f" got {epsilon!r}")
-            for name, value in (("center", center), ("scale", scale)):
+            for name, value in (("center", center), ("scale", scale),
+                                ("rms_scaling", rms_scaling)):
                 if not isinstance(value, bool):
                     raise ValueError(f"LayerNorm: {name} must be True or False; "
                                      f"got {value!r}")
@@ -80,6 +91,7 @@ def define_layer_norm(keras):
             self.epsilon = float(epsilon)
             self.center = center
             self.scale = scale
+            self.rms_scaling = rms_scaling
             self.in_channels = in_channels
             self.feature_axes = _plain(feature_axes)
             self.beta_initializer = keras.initializers.get(beta_initializer)
@@ -118,17 +130,20 @@ def define_layer_norm(keras):
                     f"but the input of shape {shape} has {size} elements at "
                     f"axis {features}; in_channels must be their product")
             self._param_shape = tuple(int(s) for s in sizes)
-            self.gamma = self.add_weight(
-                name="gamma", shape=self._param_shape,
-                initializer=self.gamma_initializer,
-                regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint, trainable=True) if self.scale else None
-            self.beta = self.add_weight(
-                name="beta", shape=self._param_shape,
-                initializer=self.beta_initializer,
-                regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint, trainable=True) if self.center else None
+            self.gamma = self._parameter("gamma", self.scale, self.gamma_initializer,
+                                         self.gamma_regularizer, self.gamma_constraint, 1)
+            self.beta = self._parameter("beta", self.center, self.beta_initializer,
+                                        self.beta_regularizer, self.beta_constraint, 0)
             self.built = True
+
+        def _parameter(self, name, enabled, initializer, regularizer, constraint,
+                       identity):
+            if not enabled and _is_identity(initializer, identity):
+                return None
+            return self.add_weight(
+                name=name, shape=self._param_shape, initializer=initializer,
+                regularizer=regularizer if enabled else None,
+                constraint=constraint if enabled else None, trainable=enabled)
 
         def call(self, inputs):
             rank = len(inputs.shape)
@@ -136,7 +151,7 @@ def define_layer_norm(keras):
             mu = mean(inputs, axis=axes, keepdims=True)
             centered = inputs - mu
             var = mean(square(centered), axis=axes, keepdims=True)
-            y = centered * rsqrt(var + self.epsilon)
+            y = (inputs if self.rms_scaling else centered) * rsqrt(var + self.epsilon)
             broadcast = [1] * rank
             for a, s in zip(features, self._param_shape):
                 broadcast[a] = s
@@ -164,6 +179,8 @@ def define_layer_norm(keras):
                 "in_channels": self.in_channels,
                 "feature_axes": self.feature_axes,
             }
+            if self.rms_scaling:  # written only when set, as the TF.js layer does
+                config["rms_scaling"] = True
             return {**super().get_config(), **config}
 
     LayerNorm.__module__ = "tfjs_layernorm"

@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {AxisArg, normalizeAxes} from '../layer_norm_util';
-import {DEFAULT_EPSILON, layerNorm} from '../ops/layer_norm';
-import {flaxLayerNormArgs, FlaxLayerNormArgs, FlaxLayerNormWeights, KerasLayerNormConfig, kerasLayerNormArgs, KerasLayerNormWeights, mlxLayerNormArgs, MLXLayerNormArgs, MLXLayerNormWeights, pytorchLayerNormArgs, PyTorchLayerNormArgs, PyTorchLayerNormWeights} from './ports';
+import {AxisArg, describeValue, EPSILON_FORM, isAcceptedEpsilon, normalizeAxes} from '../layer_norm_util';
+import {DEFAULT_EPSILON, layerNorm, layerNormWithStats} from '../ops/layer_norm';
+import {flaxLayerNormArgs, FlaxLayerNormArgs, FlaxLayerNormWeights, KerasLayerNormConfig, kerasLayerNormArgs, KerasLayerNormWeights, mlxLayerNormArgs, MLXLayerNormArgs, MLXLayerNormWeights, PORT_ORIGIN, PortedLayerArgs, PortOrigin, PortWeights, pytorchLayerNormArgs, PyTorchLayerNormArgs, PyTorchLayerNormWeights} from './ports';
 import {Constraint, ConstraintIdentifier, describe, DTypePolicyConfig, getConstraint, getInitializer, getRegularizer, Initializer, InitializerIdentifier, layerDtype, Regularizer, RegularizerIdentifier, serializeKerasObject} from './keras_objects';
 
 type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -26,10 +26,23 @@ export interface LayerNormLayerArgs extends Omit<BaseLayerArgs, 'dtype'> {
    * others; null or absent: `axis`.
    */
   featureAxes?: AxisArg|null;
-  /** Whether to add the learned offset `beta`. Default true. */
+  /**
+   * Whether to add the learned offset `beta`. Default true. False with a
+   * `betaInitializer` other than zeros keeps `beta` as Gluon does: a frozen
+   * (non-trainable) weight at its initial value, still added.
+   */
   center?: boolean;
-  /** Whether to multiply by the learned scale `gamma`. Default true. */
+  /**
+   * Whether to multiply by the learned scale `gamma`. Default true. False
+   * with a `gammaInitializer` other than ones keeps a frozen `gamma`, as
+   * `center` does `beta`.
+   */
   scale?: boolean;
+  /**
+   * Keras 3's `rms_scaling`: `y = x * rsqrt(var + epsilon) * gamma + beta`,
+   * x not centered (its variance is). Default false.
+   */
+  rmsScaling?: boolean;
   /** Default 'zeros'. */
   betaInitializer?: InitializerIdentifier;
   /** Default 'ones'. */
@@ -56,7 +69,7 @@ const BASE_ARG_NAMES = [
 const OWN_ARG_NAMES = [
   'axis', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer',
   'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint',
-  'featureAxes', 'inChannels',
+  'rmsScaling', 'featureAxes', 'inChannels',
 ];
 
 /**
@@ -95,21 +108,33 @@ export class LayerNorm extends tf.layers.Layer {
          (value as {[key: symbol]: unknown})[LAYER_NORM_BRAND] === true);
   }
 
-  /** Ports with each framework's argument names and defaults, and optional weights (ports.ts). */
+  /**
+   * Ports with each framework's argument names and defaults, and optional
+   * weights under its names (ports.ts), applied and released on build.
+   */
   static fromPyTorch(args: PyTorchLayerNormArgs, weights?: PyTorchLayerNormWeights): LayerNorm {
-    return new LayerNorm(pytorchLayerNormArgs(args, weights));
+    return LayerNorm.ported(pytorchLayerNormArgs(args, weights));
   }
   static fromLucid(args: PyTorchLayerNormArgs, weights?: PyTorchLayerNormWeights): LayerNorm {
-    return new LayerNorm(pytorchLayerNormArgs(args, weights, 'LayerNorm.fromLucid'));
+    return LayerNorm.ported(pytorchLayerNormArgs(args, weights, 'LayerNorm.fromLucid'));
   }
   static fromFlax(args?: FlaxLayerNormArgs, weights?: FlaxLayerNormWeights): LayerNorm {
-    return new LayerNorm(flaxLayerNormArgs(args, weights));
+    return LayerNorm.ported(flaxLayerNormArgs(args, weights));
   }
   static fromMLX(args: MLXLayerNormArgs, weights?: MLXLayerNormWeights): LayerNorm {
-    return new LayerNorm(mlxLayerNormArgs(args, weights));
+    return LayerNorm.ported(mlxLayerNormArgs(args, weights));
   }
   static fromKeras(config: KerasLayerNormConfig, weights?: KerasLayerNormWeights): LayerNorm {
-    return new LayerNorm(kerasLayerNormArgs(config, weights));
+    return LayerNorm.ported(kerasLayerNormArgs(config, weights));
+  }
+
+  private static ported(args: PortedLayerArgs): LayerNorm {
+    try {
+      return new LayerNorm(args);
+    } catch (e) {
+      tf.dispose(Object.values(args[PORT_ORIGIN]?.weights ?? {}));
+      throw e;
+    }
   }
 
   readonly axis: AxisArg;
@@ -117,6 +142,7 @@ export class LayerNorm extends tf.layers.Layer {
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
+  readonly rmsScaling: boolean;
   readonly inChannels: number;
   readonly betaInitializer: Initializer;
   readonly gammaInitializer: Initializer;
@@ -127,22 +153,29 @@ export class LayerNorm extends tf.layers.Layer {
 
   private gamma: tf.LayerVariable|null = null;
   private beta: tf.LayerVariable|null = null;
-  /** Shape of gamma and beta, known once built. */
+  /** Shape of gamma and beta, and the input's rank, known once built. */
   private weightShape: number[]|null = null;
+  private inputRank = 0;
+  /** The framework a port made this layer from (its names for messages), or null. */
+  private readonly origin: PortOrigin|null;
+  /** The port's weights until the build applies (and disposes) them. */
+  private pendingWeights: PortWeights|null;
 
   constructor(args: LayerNormLayerArgs = {}) {
     super(checkedBaseArgs(args));
     const owner = 'LayerNorm';
+    const origin = (args as PortedLayerArgs)[PORT_ORIGIN];
+    this.origin = origin == null ? null : {...origin, weights: undefined};
+    this.pendingWeights = origin?.weights ?? null;
     this.axis = checkAxis(args.axis ?? -1, 'axis');
     this.featureAxes = args.featureAxes == null ? null : checkAxis(args.featureAxes, 'featureAxes');
     this.epsilon = args.epsilon ?? DEFAULT_EPSILON;
-    if (typeof this.epsilon !== 'number' || !Number.isFinite(this.epsilon) ||
-        this.epsilon <= 0) {
-      throw new Error(`${owner}: epsilon must be a finite number > 0; got ${
-          describe(args.epsilon)}`);
+    if (!isAcceptedEpsilon(this.epsilon)) {
+      throw new Error(`${owner}: epsilon must be ${EPSILON_FORM}; got ${describeValue(args.epsilon)}`);
     }
     this.center = checkBoolean(args.center ?? true, 'center');
     this.scale = checkBoolean(args.scale ?? true, 'scale');
+    this.rmsScaling = checkBoolean(args.rmsScaling ?? false, 'rmsScaling');
     this.inChannels = args.inChannels ?? 0;
     if (!Number.isInteger(this.inChannels) || this.inChannels < 0) {
       throw new Error(`${owner}: inChannels must be a non-negative integer ` +
@@ -165,14 +198,24 @@ export class LayerNorm extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape|tf.Shape[]): void {
-    const shape = oneShape(inputShape);
+    const pending = this.pendingWeights;
+    this.pendingWeights = null;
+    try {
+      this.buildWith(oneShape(inputShape), pending);
+    } finally {
+      tf.dispose(Object.values(pending ?? {}));
+    }
+  }
+
+  private buildWith(shape: tf.Shape, pending: PortWeights|null) {
+    this.checkPortSizes(shape);
     const axes = this.resolveAxes(shape.length).featureAxes;
     let sizes = axes.map(a => shape[a]);
     if (sizes.some(s => s == null)) {
       if (this.inChannels > 0 && axes.length === 1) {
         sizes = [this.inChannels];  // MXNet's in_channels stands for it
       } else {
-        throw new Error(`LayerNorm '${this.name}': the input's size at ${this.weightAxesName()} [${
+        throw new Error(`${this.where()}: the input's size at ${this.weightAxesName()} [${
             axes}] must be known to create gamma and beta (or give ` +
                         `inChannels for a single axis); got input shape [${
                             shape.map(String)}]`);
@@ -181,33 +224,129 @@ export class LayerNorm extends tf.layers.Layer {
     const weightShape = sizes as number[];
     const size = weightShape.reduce((a, b) => a * b, 1);
     if (this.inChannels > 0 && size !== this.inChannels) {
-      throw new Error(`LayerNorm '${this.name}': inChannels is ${
+      throw new Error(`${this.where()}: inChannels is ${
           this.inChannels} but the input of shape [${
           shape.map(String)}] has ${size} elements at ${this.weightAxesName()} [${axes}] (sizes [${
           weightShape}]); inChannels must be their product`);
     }
     this.weightShape = weightShape;
-    this.gamma = this.scale ?
-        this.addParameter(
-            'gamma', this.gammaInitializer, this.gammaRegularizer,
-            this.gammaConstraint) :
-        null;
-    this.beta = this.center ?
-        this.addParameter(
-            'beta', this.betaInitializer, this.betaRegularizer,
-            this.betaConstraint) :
-        null;
+    this.inputRank = shape.length;
+    // Checked before any variable exists, so a refused weight leaks nothing.
+    const values = pending == null ? {} : this.portValues(this.origin!, pending);
+    try {
+      this.gamma = this.parameter('gamma', this.scale);
+      this.beta = this.parameter('beta', this.center);
+      this.writeValues(values);
+    } finally {
+      tf.dispose(Object.values(values));
+    }
     this.built = true;
+  }
+
+  /**
+   * Which of gamma and beta the built layer holds (frozen ones included):
+   * what setFrameworkWeights expects.
+   * @hidden
+   */
+  heldParameters(): [boolean, boolean] {
+    return [this.gamma != null, this.beta != null];
+  }
+
+  /**
+   * Sets gamma/beta from parameters under a framework's names after build
+   * (setFrameworkWeights), with the origin's names in errors; disposes them.
+   * @hidden
+   */
+  applyFrameworkWeights(origin: PortOrigin): void {
+    const given = origin.weights ?? {};
+    try {
+      const values = this.portValues(origin, given);
+      try {
+        this.writeValues(values);
+      } finally {
+        tf.dispose(Object.values(values));
+      }
+    } finally {
+      tf.dispose(Object.values(given));
+    }
+  }
+
+  /**
+   * The framework's gamma/beta reshaped to this layer's weight shape, after
+   * checking each has a shape the framework stores it in.
+   */
+  private portValues(origin: PortOrigin, given: PortWeights): PortWeights {
+    const {shapes, how} = this.frameworkLayouts(origin);
+    const params = ['gamma', 'beta'] as const;
+    params.forEach((param, i) => {
+      const t = given[param];
+      const name = `weights.${origin.weightNames[i]}`;
+      if (t == null) return;
+      if (t.isDisposed) {
+        throw new Error(`${origin.owner}: ${name} was already applied to another layer ` +
+                        `(disposed); give each layer its own`);
+      }
+      if (!shapes.some(s => tf.util.arraysEqual(s, t.shape))) {
+        throw new Error(`${origin.owner}: ${name} must have shape ${
+            shapes.map(s => `[${s}]`).join(' or ')} (${how}); got [${t.shape}]`);
+      }
+    });
+    const out: PortWeights = {};
+    for (const param of params) {
+      const t = given[param];
+      if (t != null) out[param] = tf.reshape(t, this.weightShape!);
+    }
+    return out;
+  }
+
+  /**
+   * The shapes a framework stores gamma/beta in: this layer's, and for Keras
+   * with an axis list also tf-keras' (sizes in the list's order) and Keras
+   * 3's (in the order of the list sorted); both read them flat in ascending
+   * axis order, so each is reshaped without moving elements.
+   */
+  private frameworkLayouts(origin: PortOrigin): {shapes: number[][], how: string} {
+    const shape = this.weightShape!;
+    const axes = JSON.stringify(this.featureAxes ?? this.axis);
+    const own = `the input's sizes at ${this.weightAxesName(origin)} ${axes}`;
+    if (!origin.kerasLayouts || this.featureAxes != null || !Array.isArray(this.axis) ||
+        this.axis.length < 2) {
+      return {shapes: [shape], how: own};
+    }
+    const rank = this.inputRank;
+    const ascending = normalizeAxes(this.axis, rank);
+    const sizeAt = (a: number) => shape[ascending.indexOf(a < 0 ? a + rank : a)];
+    const shapes = [shape];
+    for (const order of [this.axis, [...this.axis].sort((p, q) => p - q)]) {
+      const candidate = order.map(sizeAt);
+      if (!shapes.some(s => tf.util.arraysEqual(s, candidate))) shapes.push(candidate);
+    }
+    return {shapes, how: `${own} in ascending axis order, in the list's order (tf-keras) or ` +
+                         `in the list's sorted order (Keras 3)`};
+  }
+
+  private writeValues(values: PortWeights) {
+    if (values.gamma != null) this.gamma!.write(values.gamma);
+    if (values.beta != null) this.beta!.write(values.beta);
   }
 
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: {}): tf.Tensor {
     return tf.tidy(() => {
       const x = oneTensor(inputs);
       const {axis, featureAxes} = this.checkInputShape(x.shape);
-      return layerNorm(
-          x, this.gamma == null ? null : this.gamma.read(),
-          this.beta == null ? null : this.beta.read(),
-          {axis, featureAxes, epsilon: this.epsilon});
+      const gamma = this.gamma == null ? null : this.gamma.read();
+      const beta = this.beta == null ? null : this.beta.read();
+      if (!this.rmsScaling) {
+        return layerNorm(x, gamma, beta, {axis, featureAxes, epsilon: this.epsilon});
+      }
+      // No kernel has Keras 3's rms_scaling (x not centered): the fused op
+      // gives invStd (and its gradient), the rest is plain TF.js ops.
+      const {invStd} = layerNormWithStats(x, null, null, {axis, epsilon: this.epsilon});
+      const broadcast = x.shape.map((d, i) => featureAxes.includes(i) ? d : 1);
+      let y = tf.mul(tf.cast(x, 'float32'), invStd);
+      if (gamma != null) y = tf.mul(y, tf.reshape(gamma, broadcast));
+      if (beta != null) y = tf.add(y, tf.reshape(beta, broadcast));
+      return y;
     });
   }
 
@@ -234,23 +373,45 @@ export class LayerNorm extends tf.layers.Layer {
       inChannels: this.inChannels,
       featureAxes: Array.isArray(this.featureAxes) ? [...this.featureAxes] : this.featureAxes,
     };
+    // Written only when set, so other configs stay as the Python twin reads them.
+    if (this.rmsScaling) config.rmsScaling = true;
     return {...config, ...super.getConfig()};
   }
 
-  /** The argument that gamma and beta span. */
-  private weightAxesName(): string {
-    return this.featureAxes == null ? 'axis' : 'featureAxes';
+  /** Who errors name: the port the user called, or this layer. */
+  private where(): string {
+    return this.origin == null ? `LayerNorm '${this.name}'` :
+                                 `${this.origin.owner} (layer '${this.name}')`;
+  }
+
+  /** The argument that gamma and beta span, in the vocabulary of `origin`. */
+  private weightAxesName(origin = this.origin): string {
+    if (origin == null) return this.featureAxes == null ? 'axis' : 'featureAxes';
+    return this.featureAxes == null ? origin.axisName : origin.featureAxesName;
+  }
+
+  /** PyTorch's normalizedShape and MLX's dims fix the input's trailing sizes. */
+  private checkPortSizes(shape: tf.Shape) {
+    const fixed = this.origin?.sizes;
+    if (fixed == null) return;
+    const n = fixed.sizes.length;
+    const tail = shape.slice(Math.max(0, shape.length - n));
+    if (shape.length < n || tail.some((d, i) => d != null && d !== fixed.sizes[i])) {
+      throw new Error(`${this.where()}: ${fixed.name} ${describe(fixed.value)} must equal the ` +
+                      `input's last ${n === 1 ? 'size' : `${n} sizes`}; got an input of shape [${
+                          shape.map(String)}]`);
+    }
   }
 
   private resolveAxes(rank: number): {axis: number[], featureAxes: number[]} {
+    const origin = this.origin;
     try {
-      const axis = normalizeAxes(this.axis, rank);
+      const axis = normalizeAxes(this.axis, rank, origin?.axisName ?? 'axis');
       const featureAxes = this.featureAxes == null ?
-          axis : normalizeAxes(this.featureAxes, rank, 'featureAxes', true);
+          axis : normalizeAxes(this.featureAxes, rank, origin?.featureAxesName ?? 'featureAxes', true);
       return {axis, featureAxes};
     } catch (e) {
-      throw new Error(`LayerNorm '${this.name}': ${
-          (e as Error).message.replace(/^layerNorm: /, '')}`);
+      throw new Error(`${this.where()}: ${(e as Error).message.replace(/^layerNorm: /, '')}`);
     }
   }
 
@@ -259,6 +420,7 @@ export class LayerNorm extends tf.layers.Layer {
    * for; returns its normalized axes.
    */
   private checkInputShape(shape: tf.Shape): {axis: number[], featureAxes: number[]} {
+    this.checkPortSizes(shape);
     const resolved = this.resolveAxes(shape.length);
     const axes = resolved.featureAxes;
     const sizes = axes.map(a => shape[a]);
@@ -270,20 +432,35 @@ export class LayerNorm extends tf.layers.Layer {
       const fixedBy = this.inChannels > 0 ?
           `inChannels = ${this.inChannels} elements, sizes [${expected}]` :
           `sizes [${expected}] (from its first input)`;
-      throw new Error(`LayerNorm '${this.name}': the layer normalizes ${
+      throw new Error(`${this.where()}: the layer normalizes ${
           fixedBy} but the input of shape [${shape.map(String)}] has sizes [${
           sizes.map(String)}] at ${this.weightAxesName()} [${axes}]`);
     }
     return resolved;
   }
 
+  /**
+   * gamma or beta: learned when enabled; when disabled, a frozen weight at
+   * its initializer's value (Gluon's grad_req='null') unless that value is
+   * the identity (ones, zeros), which adds no weight (files of layers with
+   * center/scale off and default initializers stay as they were).
+   */
+  private parameter(name: 'gamma'|'beta', enabled: boolean): tf.LayerVariable|null {
+    const [initializer, regularizer, constraint] = name === 'gamma' ?
+        [this.gammaInitializer, this.gammaRegularizer, this.gammaConstraint] :
+        [this.betaInitializer, this.betaRegularizer, this.betaConstraint];
+    if (enabled) return this.addParameter(name, initializer, regularizer, constraint, true);
+    if (isIdentity(initializer, name === 'gamma' ? 1 : 0)) return null;
+    return this.addParameter(name, initializer, null, null, false);
+  }
+
   private addParameter(
       name: 'gamma'|'beta', initializer: Initializer,
-      regularizer: Regularizer|null, constraint: Constraint|null):
+      regularizer: Regularizer|null, constraint: Constraint|null, trainable: boolean):
       tf.LayerVariable {
     const shape = this.weightShape as number[];
     const variable = this.addWeight(
-        name, shape, 'float32', initializer, regularizer ?? undefined, true,
+        name, shape, 'float32', initializer, regularizer ?? undefined, trainable,
         constraint ?? undefined);
     // Loading weights (model.loadWeights) writes through here, and TF.js's
     // own check would only say "Shape mismatch"; name the weight instead.
@@ -319,6 +496,13 @@ function checkAxis(axis: unknown, name: 'axis'|'featureAxes'): AxisArg {
         name === 'axis' ? ' non-empty' : 'n'} array of integers; got ${describe(axis)}`);
   }
   return Array.isArray(axis) ? [...axis] : axis as number;
+}
+
+/** Whether an initializer fills with `value` (Zeros, Ones or a Constant of it). */
+function isIdentity(initializer: Initializer, value: 0|1): boolean {
+  const className = initializer.getClassName();
+  if (className === (value === 0 ? 'Zeros' : 'Ones')) return true;
+  return className === 'Constant' && (initializer.getConfig() as {value?: unknown}).value === value;
 }
 
 function checkBoolean(value: unknown, name: string): boolean {

@@ -5,11 +5,44 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {AxisArg} from '../layer_norm_util';
+import {AxisArg, describeValue, EPSILON_FORM, isAcceptedEpsilon} from '../layer_norm_util';
 import {describe} from './keras_objects';
-import type {LayerNormLayerArgs} from './layer_norm_layer';
+import type {LayerNorm, LayerNormLayerArgs} from './layer_norm_layer';
 
 type PortedArgs = LayerNormLayerArgs;
+
+/**
+ * What a port tells the layer about the framework it came from, so that
+ * the layer's errors speak that framework's names; not part of the config.
+ */
+export interface PortOrigin {
+  /** Who the user called: 'LayerNorm.fromPyTorch'. */
+  owner: string;
+  /** The framework's names of gamma and beta. */
+  weightNames: [string, string];
+  /** The framework's names of `axis` and `featureAxes`. */
+  axisName: string;
+  featureAxesName: string;
+  /** Trailing sizes the framework's arguments fix (PyTorch's normalizedShape, MLX's dims). */
+  sizes?: {name: string, value: unknown, sizes: number[]};
+  /**
+   * Keras: gamma/beta shaped by the axis list as given (tf-keras) or sorted
+   * (Keras 3); both read them as a flat list in ascending axis order.
+   */
+  kerasLayouts?: boolean;
+  /** The parameters, owned by the layer until applied (then disposed). */
+  weights?: PortWeights;
+}
+
+/** gamma and beta as owned float32 tensors, in the framework's shapes. */
+export interface PortWeights {
+  gamma?: tf.Tensor;
+  beta?: tf.Tensor;
+}
+
+/** Where a port puts its PortOrigin in the layer args (a symbol: no config key). */
+export const PORT_ORIGIN = Symbol('tfjs-layernorm.portOrigin');
+export type PortedLayerArgs = LayerNormLayerArgs&{[PORT_ORIGIN]?: PortOrigin};
 
 type Weight = tf.Tensor|tf.TensorLike;
 
@@ -113,14 +146,16 @@ function fail(owner: string, message: string): never {
   throw new Error(`${owner}: ${message}`);
 }
 
-function checkKeys(owner: string, args: unknown, own: string[]): {[key: string]: unknown} {
+function checkKeys(owner: string, args: unknown, own: string[], what = 'args'):
+    {[key: string]: unknown} {
   if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    fail(owner, `args must be an object; got ${describe(args)}`);
+    fail(owner, `${what} must be an object; got ${describe(args)}`);
   }
-  const allowed = [...own, ...LAYER_ARG_NAMES];
+  const allowed = what === 'args' ? [...own, ...LAYER_ARG_NAMES] : own;
   for (const key of Object.keys(args as object)) {
     if (!allowed.includes(key)) {
-      fail(owner, `unknown argument '${key}'; expected ${allowed.join(', ')}`);
+      fail(owner, `unknown ${what === 'args' ? 'argument' : `key of ${what}`} '${key}'; expected ${
+          allowed.join(', ')}`);
     }
   }
   return args as {[key: string]: unknown};
@@ -140,19 +175,33 @@ function bool(owner: string, name: string, value: unknown, byDefault: boolean): 
   return value;
 }
 
-function positiveNumber(owner: string, name: string, value: unknown, byDefault: number): number {
+/** An epsilon as the framework accepts it: >= 0, or > 0 where it refuses 0 (`refusesZero`). */
+function epsilonArg(owner: string, name: string, value: unknown, byDefault: number,
+                    refusesZero?: string): number {
   if (value === undefined) return byDefault;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(owner, `${name} must be a finite number > 0; got ${describe(value)}`);
+  if (refusesZero != null && value === 0) {
+    fail(owner, `${name} must be a finite number > 0 (${refusesZero} refuses 0); got 0`);
+  }
+  if (!isAcceptedEpsilon(value)) {
+    fail(owner, `${name} must be ${EPSILON_FORM}; got ${describeValue(value)}`);
   }
   return value;
 }
 
+/**
+ * An axis argument as given; signs may mix (resolved against the input's
+ * rank when the layer is built, where [-1, 3] of a rank-4 input is refused
+ * as naming axis 3 twice).
+ */
 function axisArg(owner: string, name: string, value: unknown, byDefault: AxisArg): AxisArg {
   if (value === undefined) return byDefault;
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0 || !list.every(a => Number.isInteger(a))) {
     fail(owner, `${name} must be an integer or a non-empty array of integers; got ${describe(value)}`);
+  }
+  const repeated = list.find((a, i) => list.indexOf(a) !== i);
+  if (repeated !== undefined) {
+    fail(owner, `${name} must hold distinct axes; ${describe(value)} names ${repeated} twice`);
   }
   return Array.isArray(value) ? [...value] : value as number;
 }
@@ -164,17 +213,16 @@ function float32Only(owner: string, name: string, value: unknown) {
 }
 
 /**
- * The layer's initial `weights` ([gamma, beta], those it has) from a
- * framework's parameters named `names`; applied by TF.js when the layer is
- * built, which checks their shapes.
+ * A framework's parameters named `names` ([gamma's, beta's]) as owned
+ * float32 tensors; exactly those `held` must be given, of `shape` where the
+ * framework's arguments fix it. Leaks nothing when it throws.
  */
-function initialWeights(
-    owner: string, weights: unknown, names: [string, string], scale: boolean,
-    center: boolean, reshape?: (w: tf.Tensor) => tf.Tensor): tf.Tensor[]|undefined {
+function takeWeights(
+    owner: string, weights: unknown, names: [string, string], held: [boolean, boolean],
+    shape?: {sizes: number[], how: string}): PortWeights|undefined {
   if (weights === undefined) return undefined;
-  const given = checkKeys(owner, weights, names);
-  const [gammaName, betaName] = names;
-  const expected = [...(scale ? [gammaName] : []), ...(center ? [betaName] : [])];
+  const given = checkKeys(owner, weights, names, 'weights');
+  const expected = names.filter((_, i) => held[i]);
   for (const name of names) {
     const has = given[name] != null;
     if (has !== expected.includes(name)) {
@@ -183,13 +231,45 @@ function initialWeights(
           `arguments; ${has ? `got '${name}' too` : `'${name}' is missing`}`);
     }
   }
-  return expected.map(name => {
-    const value = given[name] as Weight;
-    const t = value instanceof tf.Tensor ? tf.clone(value) : tf.tensor(value);
-    const out = reshape ? reshape(t) : t;
-    if (out !== t) t.dispose();
-    return out;
-  });
+  const out: PortWeights = {};
+  try {
+    (['gamma', 'beta'] as const).forEach((param, i) => {
+      if (!held[i]) return;
+      const t = out[param] = ownedFloat32(owner, `weights.${names[i]}`, given[names[i]]);
+      if (shape && !tf.util.arraysEqual(t.shape, shape.sizes)) {
+        fail(owner, `weights.${names[i]} must have shape [${shape.sizes}] (${shape.how}); got [${
+            t.shape}]`);
+      }
+    });
+  } catch (e) {
+    tf.dispose(Object.values(out));
+    throw e;
+  }
+  return out;
+}
+
+/** A copy of a tensor or nested array as float32 (int32 converted), or an error naming `name`. */
+function ownedFloat32(owner: string, name: string, value: unknown): tf.Tensor {
+  const form = `a float32 tf.Tensor or a nested array of numbers`;
+  if (value instanceof tf.Tensor) {
+    if (value.isDisposed) fail(owner, `${name} is a disposed tensor`);
+    if (value.dtype !== 'float32' && value.dtype !== 'int32') {
+      fail(owner, `${name} must be ${form}; got a ${value.dtype} tensor`);
+    }
+    return tf.cast(value, 'float32');
+  }
+  const numbers = typeof value === 'number' || ArrayBuffer.isView(value) ||
+      (Array.isArray(value) && tf.util.flatten(value as number[]).every(v => typeof v === 'number'));
+  if (!numbers) fail(owner, `${name} must be ${form}; got ${describe(value)}`);
+  try {
+    return tf.tensor(value as tf.TensorLike, undefined, 'float32');
+  } catch (e) {
+    return fail(owner, `${name} must be ${form}; got ${describe(value)} (${(e as Error).message})`);
+  }
+}
+
+function withOrigin(args: PortedArgs, origin: PortOrigin): PortedLayerArgs {
+  return {...args, [PORT_ORIGIN]: origin};
 }
 
 /**
@@ -213,12 +293,19 @@ export function pytorchLayerNormArgs(
   const affine = bool(owner, 'elementwiseAffine', a.elementwiseAffine, true);
   const scale = affine;
   const center = affine && bool(owner, 'bias', a.bias, true);
-  const axis = shape.length === 1 ? -1 : shape.map((_, i) => i - shape.length);
-  return {
-    ...layerArgs(a), axis, epsilon: positiveNumber(owner, 'eps', a.eps, PYTORCH_DEFAULT_EPS),
-    center, scale, inChannels: (shape as number[]).reduce((p, s) => p * s, 1),
-    weights: initialWeights(owner, weights, ['weight', 'bias'], scale, center),
+  const sizes = shape as number[];
+  const axis = sizes.length === 1 ? -1 : sizes.map((_, i) => i - sizes.length);
+  const out = {
+    ...layerArgs(a), axis, epsilon: epsilonArg(owner, 'eps', a.eps, PYTORCH_DEFAULT_EPS),
+    center, scale, inChannels: sizes.reduce((p, s) => p * s, 1),
   };
+  return withOrigin(out, {
+    owner, weightNames: ['weight', 'bias'], axisName: 'normalizedShape',
+    featureAxesName: 'normalizedShape',
+    sizes: {name: 'normalizedShape', value: a.normalizedShape, sizes},
+    weights: takeWeights(owner, weights, ['weight', 'bias'], [scale, center],
+                         {sizes, how: 'normalizedShape'}),
+  });
 }
 
 /**
@@ -250,12 +337,15 @@ export function flaxLayerNormArgs(
   const scale = bool(owner, 'useScale', a.useScale, true);
   const center = bool(owner, 'useBias', a.useBias, true);
   const out: PortedArgs = {
-    ...layerArgs(a), axis, epsilon: positiveNumber(owner, 'epsilon', a.epsilon, FLAX_DEFAULT_EPSILON),
-    center, scale, weights: initialWeights(owner, weights, ['scale', 'bias'], scale, center),
+    ...layerArgs(a), axis, epsilon: epsilonArg(owner, 'epsilon', a.epsilon, FLAX_DEFAULT_EPSILON),
+    center, scale,
   };
   // Flax's feature_axes defaults to -1 whatever reduction_axes is.
   if (!sameAxes(axis, featureAxes)) out.featureAxes = featureAxes;
-  return out;
+  return withOrigin(out, {
+    owner, weightNames: ['scale', 'bias'], axisName: 'reductionAxes', featureAxesName: 'featureAxes',
+    weights: takeWeights(owner, weights, ['scale', 'bias'], [scale, center]),
+  });
 }
 
 function sameAxes(a: AxisArg, b: AxisArg): boolean {
@@ -278,11 +368,17 @@ export function mlxLayerNormArgs(args: MLXLayerNormArgs, weights?: MLXLayerNormW
   }
   const scale = bool(owner, 'affine', a.affine, true);
   const center = scale && bool(owner, 'bias', a.bias, true);
-  return {
-    ...layerArgs(a), axis: -1, epsilon: positiveNumber(owner, 'eps', a.eps, MLX_DEFAULT_EPS),
-    center, scale, inChannels: a.dims as number,
-    weights: initialWeights(owner, weights, ['weight', 'bias'], scale, center),
+  const dims = a.dims as number;
+  const out = {
+    ...layerArgs(a), axis: -1, epsilon: epsilonArg(owner, 'eps', a.eps, MLX_DEFAULT_EPS, 'mlx.nn.LayerNorm'),
+    center, scale, inChannels: dims,
   };
+  return withOrigin(out, {
+    owner, weightNames: ['weight', 'bias'], axisName: 'dims', featureAxesName: 'dims',
+    sizes: {name: 'dims', value: dims, sizes: [dims]},
+    weights: takeWeights(owner, weights, ['weight', 'bias'], [scale, center],
+                         {sizes: [dims], how: 'dims'}),
+  });
 }
 
 const KERAS_KEYS = [
@@ -312,9 +408,11 @@ function tfjsObject(value: unknown): unknown {
  * `LayerNorm.fromKeras`: a Keras 2 or 3 `LayerNormalization` config (as
  * `get_config()` returns it or model.json holds it, snake_case or
  * camelCase; also its `{class_name, config}` entry). Default axis -1,
- * epsilon 1e-3. `gamma`/`beta` keep their names; Keras shapes them by the
- * axis list in its own order, here they follow ascending axis order (the
- * same elements, reshaped).
+ * epsilon 1e-3. `gamma`/`beta` keep their names; tf-keras shapes them by
+ * the axis list as given, Keras 3 by the list sorted, and both read them as
+ * a flat list in ascending axis order: either layout is accepted and
+ * reshaped to this layer's (ascending) one. Keras 3's `rms_scaling: true`
+ * (x · rsqrt(var + ε) · γ, gamma always, no beta) is `rmsScaling`.
  */
 export function kerasLayerNormArgs(config: KerasLayerNormConfig, weights?: KerasLayerNormWeights):
     LayerNormLayerArgs {
@@ -339,70 +437,63 @@ export function kerasLayerNormArgs(config: KerasLayerNormConfig, weights?: Keras
     }
     c[k] = value;
   }
-  if (c.rmsScaling === true) {
-    fail(owner, `rms_scaling: true (RMS normalization without centering) cannot be expressed ` +
-                `by this layer`);
-  }
+  const rmsScaling = bool(owner, 'rms_scaling', c.rmsScaling, false);
   const axis = axisArg(owner, 'axis', c.axis, -1);
-  const scale = bool(owner, 'scale', c.scale, true);
-  const center = bool(owner, 'center', c.center, true);
+  // Keras 3 with rms_scaling creates gamma whatever scale says, and no beta.
+  const scale = bool(owner, 'scale', c.scale, true) || rmsScaling;
+  const center = bool(owner, 'center', c.center, true) && !rmsScaling;
   const out: {[key: string]: unknown} = {
-    axis, epsilon: positiveNumber(owner, 'epsilon', c.epsilon, KERAS_DEFAULT_EPSILON), center, scale,
+    axis, epsilon: epsilonArg(owner, 'epsilon', c.epsilon, KERAS_DEFAULT_EPSILON), center, scale,
   };
+  if (rmsScaling) out.rmsScaling = true;
   for (const k of ['name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize']) {
     if (c[k] != null) out[k] = k === 'dtype' ? tfjsObject(c[k]) : c[k];
   }
-  for (const k of ['betaInitializer', 'gammaInitializer', 'betaRegularizer', 'gammaRegularizer',
-                   'betaConstraint', 'gammaConstraint']) {
-    if (c[k] != null) out[k] = tfjsObject(c[k]);
+  // Keras ignores the initializer, regularizer and constraint of a parameter it does not create
+  // (here a disabled one with an initializer other than the identity would be kept, frozen).
+  const kept = {beta: center, gamma: scale};
+  for (const param of ['beta', 'gamma'] as const) {
+    for (const k of [`${param}Initializer`, `${param}Regularizer`, `${param}Constraint`]) {
+      if (c[k] != null && kept[param]) out[k] = tfjsObject(c[k]);
+    }
   }
-  out.weights = initialWeights(owner, weights, ['gamma', 'beta'], scale, center,
-                               w => toAscendingAxisOrder(owner, w, axis));
-  return out as LayerNormLayerArgs;
+  return withOrigin(out as PortedArgs, {
+    owner, weightNames: ['gamma', 'beta'], axisName: 'axis', featureAxesName: 'axis',
+    kerasLayouts: true, weights: takeWeights(owner, weights, ['gamma', 'beta'], [scale, center]),
+  });
 }
 
-/**
- * Keras sizes gamma by its axis list as given ([3, 1] -> [d3, d1]) but
- * reads the elements in ascending axis order; here the shape follows that
- * order too, so the same data is reshaped.
- */
-function toAscendingAxisOrder(owner: string, w: tf.Tensor, axis: AxisArg): tf.Tensor {
-  const list = Array.isArray(axis) ? axis : [axis];
-  if (list.length !== w.rank || list.length < 2) return w;
-  if (!(list.every(a => a >= 0) || list.every(a => a < 0))) {
-    fail(owner, `axis ${describe(axis)} mixes negative and non-negative axes, so the order of ` +
-                `gamma/beta's dims is unknown; give all axes non-negative`);
-  }
-  const order = list.map((a, i) => [a, i]).sort((p, q) => p[0] - q[0]).map(p => p[1]);
-  return tf.reshape(w, order.map(i => w.shape[i]));
-}
+/** Each framework's names of gamma and beta (a Map: no Object.prototype keys). */
+const FRAMEWORK_WEIGHT_NAMES = new Map<string, [string, string]>([
+  ['pytorch', ['weight', 'bias']], ['lucid', ['weight', 'bias']], ['mlx', ['weight', 'bias']],
+  ['flax', ['scale', 'bias']], ['keras', ['gamma', 'beta']], ['mxnet', ['gamma', 'beta']],
+]);
 
 /**
  * Sets a built layer's weights from a framework's parameters, named as it
  * names them: 'pytorch'/'lucid'/'mlx' {weight, bias}, 'flax' {scale, bias},
- * 'keras'/'mxnet' {gamma, beta}.
+ * 'keras'/'mxnet' {gamma, beta} (Keras: in tf-keras' or Keras 3's layout).
+ * Exactly the parameters the layer holds (MXNet-style frozen ones included)
+ * must be given; keeps no tensor.
  */
 export function setFrameworkWeights(
-    layer: tf.layers.Layer&{scale: boolean, center: boolean, axis: AxisArg},
-    framework: 'pytorch'|'lucid'|'mlx'|'flax'|'keras'|'mxnet',
+    layer: LayerNorm, framework: 'pytorch'|'lucid'|'mlx'|'flax'|'keras'|'mxnet',
     weights: {[name: string]: Weight}): void {
   const owner = 'setFrameworkWeights';
-  const names: {[fw: string]: [string, string]} = {
-    pytorch: ['weight', 'bias'], lucid: ['weight', 'bias'], mlx: ['weight', 'bias'],
-    flax: ['scale', 'bias'], keras: ['gamma', 'beta'], mxnet: ['gamma', 'beta'],
-  };
-  if (!(framework in names)) {
-    fail(owner, `framework must be one of ${Object.keys(names).join(', ')}; got ${describe(framework)}`);
+  const names = typeof framework === 'string' ? FRAMEWORK_WEIGHT_NAMES.get(framework) : undefined;
+  if (names === undefined) {
+    fail(owner, `framework must be one of ${[...FRAMEWORK_WEIGHT_NAMES.keys()].map(n => `'${n}'`)
+                                                .join(', ')}; got ${describe(framework)}`);
+  }
+  if (layer == null || typeof (layer as Partial<LayerNorm>).applyFrameworkWeights !== 'function') {
+    fail(owner, `layer must be a LayerNorm; got ${describe(layer)}`);
   }
   if (!layer.built) {
     fail(owner, `layer '${layer.name}' is not built yet: call it on an input (or build it) first`);
   }
-  const values = initialWeights(
-      owner, weights, names[framework], layer.scale, layer.center,
-      framework === 'keras' ? w => toAscendingAxisOrder(owner, w, layer.axis) : undefined)!;
-  try {
-    layer.setWeights(values);
-  } finally {
-    tf.dispose(values);
-  }
+  layer.applyFrameworkWeights({
+    owner, weightNames: names, axisName: 'axis', featureAxesName: 'featureAxes',
+    kerasLayouts: framework === 'keras',
+    weights: takeWeights(owner, weights ?? null, names, layer.heldParameters()),
+  });
 }

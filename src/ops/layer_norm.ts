@@ -190,8 +190,8 @@ function checkOptions(options: unknown) {
 }
 
 function checkEpsilon(epsilon: unknown) {
-  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0) {
-    throw new Error(`layerNorm: epsilon must be a finite number > 0; got ${describeValue(epsilon)}`);
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
+    throw new Error(`layerNorm: epsilon must be a finite number >= 0; got ${describeValue(epsilon)}`);
   }
 }
 

@@ -23,6 +23,10 @@ type Api = typeof lib;
 
 export interface FixtureTensor {
   shape: number[];
+  /**
+   * float32 values. JSON has no NaN or Infinity: the files write them as the
+   * strings 'NaN', 'Infinity', '-Infinity', which runFrameworkCase reads back.
+   */
   data: number[];
 }
 
@@ -31,7 +35,7 @@ export interface FrameworkCase {
   api: string;
   /** Constructor arguments as the framework spells them. */
   args: {[key: string]: unknown};
-  /** Keras: the layer's get_config() (axis, epsilon, center, scale). */
+  /** Keras: the unbuilt layer's get_config() (axis as given, epsilon, center, scale...). */
   config?: {[key: string]: unknown};
   data: string;
   x: FixtureTensor;
@@ -140,6 +144,20 @@ const WEIGHTS_NAMES: {[framework: string]: 'pytorch'|'lucid'|'flax'|'mlx'|'keras
   'tf-keras': 'keras', 'lucid': 'lucid',
 };
 
+/** The case with the non-finite values its file writes as strings read back as numbers. */
+export function decodeCase(c: FrameworkCase): FrameworkCase {
+  const decode = (value: unknown): unknown => {
+    if (value == null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const v = value as {[key: string]: unknown};
+    if (Array.isArray(v.data) && Array.isArray(v.shape)) {
+      return {shape: v.shape, data: (v.data as unknown[]).map(Number)};
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, decode(e)]));
+  };
+  return {...c, x: decode(c.x), dy: decode(c.dy), params: decode(c.params), y: decode(c.y),
+          outputs: decode(c.outputs), grads: decode(c.grads)} as FrameworkCase;
+}
+
 /** Group id of every element of x for statistics over `axes` (sorted, non-negative). */
 function groupsOf(shape: number[], axes: number[]): Int32Array {
   const size = shape.reduce((p, s) => p * s, 1);
@@ -176,7 +194,9 @@ export function conditioning(x: FixtureTensor, axes: number[], eps: number):
     sq[group[i]] += d * d;
   });
   const kappa = Float64Array.from(maxAbs, (m, g) => m / Math.sqrt(sq[g] / count[g] + eps));
-  return {perElement: Float64Array.from(group, g => kappa[g]), max: Math.max(0, ...kappa)};
+  // A constant group with eps 0 has kappa Infinity; its values are NaN, compared as such.
+  return {perElement: Float64Array.from(group, g => kappa[g]),
+          max: Math.max(0, ...kappa.filter(Number.isFinite))};
 }
 
 /**
@@ -195,10 +215,19 @@ function checker(report: FrameworkReport, kappa: {perElement: Float64Array, max:
       report.failures.push(`${what}: ${actual.length} values, framework ${expected.data.length}`);
       return;
     }
-    const scale = expected.data.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+    // Where the framework gives NaN or Infinity (0 / 0 with epsilon 0), ours must be the same.
+    const nonFinite = expected.data.findIndex((e, i) => !Number.isFinite(e) && !Object.is(e, actual[i]));
+    const finiteWrong = expected.data.findIndex((e, i) => Number.isFinite(e) && !Number.isFinite(actual[i]));
+    if (nonFinite >= 0 || finiteWrong >= 0) {
+      const i = nonFinite >= 0 ? nonFinite : finiteWrong;
+      report.failures.push(`${what}: element ${i} is ${actual[i]}, framework ${expected.data[i]}`);
+      return;
+    }
+    const scale = expected.data.reduce((m, v) => Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m, 1);
     const perElement = actual.length === kappa.perElement.length;
     let worst = 0, at = 0, atTol = 0;
     for (let i = 0; i < actual.length; i++) {
+      if (!Number.isFinite(expected.data[i])) continue;
       const k = perElement ? kappa.perElement[i] : kappa.max;
       const tol = (t.base + t.k * 2 ** -23 * k) * scale;
       const err = Math.abs(actual[i] - expected.data[i]) / tol;
@@ -224,8 +253,9 @@ function checker(report: FrameworkReport, kappa: {perElement: Float64Array, max:
  * axis, epsilon and featureAxes the port chose and the layer's weights.
  */
 export async function runFrameworkCase(
-    tf: TF, api: Api, fixture: FrameworkFixture, c: FrameworkCase, route: Route,
+    tf: TF, api: Api, fixture: FrameworkFixture, encoded: FrameworkCase, route: Route,
     tolerances: FrameworkTolerances = FRAMEWORK_TOLERANCES): Promise<FrameworkReport> {
+  const c = decodeCase(encoded);
   const report: FrameworkReport = {name: `${fixture.framework} ${c.name} (${route})`, checks: 0,
                                    failures: [], worst: 0};
   const before = tf.memory().numTensors;
@@ -243,12 +273,19 @@ export async function runFrameworkCase(
     const [gammaName, betaName] = fixture.framework === 'flax' ? ['scale', 'bias'] :
         ['torch', 'mlx', 'lucid'].includes(fixture.framework) ? ['weight', 'bias'] :
                                                                 ['gamma', 'beta'];
+    // The parameters the layer holds: learned ones, and MXNet's frozen ones (center/scale off).
+    const [hasGamma, hasBeta] = layer.heldParameters();
     const given: {[name: string]: number[]} = {};
-    if (layer.scale) given[gammaName] = c.params[gammaName].data;
-    if (layer.center) given[betaName] = c.params[betaName].data;
+    if (hasGamma) given[gammaName] = c.params[gammaName].data;
+    if (hasBeta) given[betaName] = c.params[betaName].data;
     const axes = (Array.isArray(layer.axis) ? layer.axis : [layer.axis])
                      .map(a => a < 0 ? a + c.x.shape.length : a);
     const check = checker(report, conditioning(c.x, axes, layer.epsilon));
+    const byName = (suffix: string) => {
+      const w = built.weights.find(v => v.originalName.endsWith(suffix));
+      return w == null ? null : {value: w.read(), trainable: w.trainable};
+    };
+    const [gammaWeight, betaWeight] = [byName('gamma'), byName('beta')];
     if (c.params_set || isNd) {
       // The framework's names, shapes and layouts, as a user would load them.
       const weights: {[name: string]: Tensor} = {};
@@ -259,21 +296,29 @@ export async function runFrameworkCase(
       api.setFrameworkWeights(layer, WEIGHTS_NAMES[fixture.framework] ?? 'mxnet', weights);
     } else {
       // The framework's initial values: the mapped initializers must give them.
-      const initial = layer.getWeights();
-      Object.keys(given).forEach((name, i) => check(
-          `initial ${name}`, initial[i].dataSync(), c.params[name], tolerances.forward));
+      for (const [name, weight] of [[gammaName, gammaWeight], [betaName, betaWeight]] as const) {
+        if (weight != null) {
+          check(`initial ${name}`, weight.value.dataSync(), c.params[name], tolerances.forward);
+        }
+      }
     }
-    const [gamma, beta] = [layer.scale ? layer.getWeights()[0] : null,
-                           layer.center ? layer.getWeights()[layer.scale ? 1 : 0] : null];
+    const [gamma, beta] = [gammaWeight?.value ?? null, betaWeight?.value ?? null];
     const config = layer.getConfig() as {axis: number|number[], epsilon: number,
-                                         featureAxes?: number|number[]|null};
+                                         featureAxes?: number|number[]|null, rmsScaling?: boolean};
     const opts: {axis: number|number[], epsilon: number, featureAxes?: number|number[]} =
         {axis: config.axis, epsilon: config.epsilon};
     if (config.featureAxes != null) opts.featureAxes = config.featureAxes;
 
+    // The op route of Keras 3's rms_scaling: x · invStd · γ from the op's statistics.
+    const rmsScaled = (xv: Tensor, g: Tensor|null) => tf.tidy(() => {
+      const stats = api.layerNormWithStats(xv, null, null, opts as lib.LayerNormOptions);
+      const scaled = tf.mul(xv, stats.invStd);
+      const broadcast = xv.shape.map((d, i) => axes.includes(i) ? d : 1);
+      return g == null ? scaled : tf.mul(scaled, tf.reshape(g, broadcast));
+    });
     const forward = (xv: Tensor, g: Tensor|null, b: Tensor|null) => route === 'layer' ?
         built.apply(xv) as Tensor :
-        api.layerNorm(xv, g, b, opts as lib.LayerNormOptions);
+        config.rmsScaling ? rmsScaled(xv, g) : api.layerNorm(xv, g, b, opts as lib.LayerNormOptions);
     const y = forward(x, gamma, beta);
     check('y', await y.data(), c.y, tolerances.forward, y.shape);
     y.dispose();
@@ -303,12 +348,16 @@ export async function runFrameworkCase(
         });
       }
     } else {
-      const params = [x, gamma, beta].filter((t): t is Tensor => t != null);
+      // Frozen parameters (MXNet's center/scale off) are constants, as there.
+      const learnGamma = gammaWeight?.trainable === true, learnBeta = betaWeight?.trainable === true;
+      const params = [x, learnGamma ? gamma : null, learnBeta ? beta : null]
+                         .filter((t): t is Tensor => t != null);
       const g = tf.grads((...args: Tensor[]) => loss(
-          args[0], gamma ? args[1] : null, beta ? args[gamma ? 2 : 1] : null))(params);
+          args[0], learnGamma ? args[1] : gamma,
+          learnBeta ? args[learnGamma ? 2 : 1] : beta))(params);
       grads.x = g[0];
-      if (gamma) grads[gammaName] = g[1];
-      if (beta) grads[betaName] = g[gamma ? 2 : 1];
+      if (learnGamma) grads[gammaName] = g[1];
+      if (learnBeta) grads[betaName] = g[learnGamma ? 2 : 1];
     }
     for (const name of Object.keys(c.grads)) {
       if (grads[name] == null) {

@@ -47,6 +47,13 @@ describe('the comparison catches a wrong port or an edited fixture', () => {
      'normalized_shape int, rank 2',
      (c: FrameworkCase) => ({...c, grads: {...c.grads, ...c.own_param_grads},
                              own_param_grads: undefined})],
+    ['Keras 3 rms_scaling read as a plain layer norm', 'keras', 'rms_scaling, rank 3',
+     (c: FrameworkCase) => ({...c, config: {...c.config, rms_scaling: false, center: false}})],
+    ['Gluon\'s frozen beta dropped (its initializer left out)', 'mxnet',
+     'center off, beta_initializer Constant(0.5)',
+     (c: FrameworkCase) => ({...c, args: {center: false}})],
+    ['NaN of 0 / 0 recorded as 0', 'torch', 'eps 0, constant rows (0 / 0)',
+     (c: FrameworkCase) => ({...c, y: {...c.y, data: c.y.data.map(() => 0)}})],
   ] as Array<[string, string, string, (c: FrameworkCase) => FrameworkCase]>)(
       '%s fails', async (_what, framework, name, mutate) => {
         const {f, c} = find(framework, name);

@@ -180,7 +180,7 @@ export function directKernelChecks(): void {
     ['axis missing', () => forward({x: x(), gamma: p([4]), beta: p([4])}, {epsilon: 1e-5}),
      /attr axis .*got undefined/],
     ['epsilon NaN', () => forward({x: x(), gamma: p([4]), beta: p([4])}, {...attrs, epsilon: NaN}),
-     /attr epsilon must be a finite number > 0; got NaN/],
+     /attr epsilon must be a finite number >= 0; got NaN/],
     ['backward: short gamma', () => backward(gradInputs({gamma: p([3])}), attrs),
      /input gamma must have shape \[4\]; got \[3\]/],
     ['backward: dy of another shape', () => backward(gradInputs({dy: p([2, 3, 5])}), attrs),

@@ -18,8 +18,8 @@ export function checkForwardKernel(
   const x = checkTensor(where, 'x', inputs.x);
   const {axis, featureAxes} = checkAxes(where, attrs, x.shape.length);
   const {epsilon} = attrs;
-  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0) {
-    throw new Error(`${where}: attr epsilon must be a finite number > 0; got ${String(epsilon)}`);
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
+    throw new Error(`${where}: attr epsilon must be a finite number >= 0; got ${String(epsilon)}`);
   }
   const expected = paramShape(x.shape, featureAxes);
   checkShape(where, 'gamma', checkTensor(where, 'gamma', inputs.gamma), expected);
