@@ -25,6 +25,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
+const {checkCounter, fencedBlocks, sh} = require('./step_checks');
+
 const root = path.resolve(__dirname, '..');
 const cache = process.env.TFJS_LAYERNORM_CACHE ||
     path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tfjs-layernorm');
@@ -37,45 +39,11 @@ const option = name => {
   const arg = process.argv.find(a => a.startsWith(`--${name}=`));
   return arg ? arg.slice(name.length + 3) : null;
 };
-const counts = {passed: 0, failed: 0};
-
-function check(name, fn) {
-  const started = Date.now();
-  try {
-    fn();
-    counts.passed++;
-    console.log(`PASS python: ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  } catch (e) {
-    counts.failed++;
-    console.log(`FAIL python: ${name}\n     ${String(e.stack || e).split('\n').join('\n     ')}`);
-  }
-}
-
-/** Runs a command; throws with its output when it fails; returns stdout + stderr. */
-function sh(cwd, command, args, env = {}) {
-  const r = spawnSync(command, args, {cwd, encoding: 'utf8', env: {...process.env, ...env}});
-  const output = `${r.stdout}${r.stderr}`;
-  if (r.status !== 0) throw new Error(`${[command, ...args].join(' ')} exited ${r.status}\n${output}`);
-  return output;
-}
+const {counts, check} = checkCounter('python');
 
 /** The environment of an activated venv (what `. .venv/bin/activate` sets). */
 const activated = venv => ({VIRTUAL_ENV: venv, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}`,
                             PIP_DISABLE_PIP_VERSION_CHECK: '1', TF_CPP_MIN_LOG_LEVEL: '2'});
-
-/** The fenced blocks of docs/keras.md: [{lang, info, code}]. */
-function docBlocks() {
-  const lines = fs.readFileSync(DOC, 'utf8').split('\n');
-  const blocks = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w+)\s*(.*)$/.exec(lines[i]);
-    if (!open) continue;
-    const end = lines.indexOf('```', i + 1);
-    blocks.push({lang: open[1], info: open[2].trim(), code: lines.slice(i + 1, end).join('\n') + '\n'});
-    i = end;
-  }
-  return blocks;
-}
 
 const hashOf = (files, extra = '') => crypto.createHash('sha256')
     .update(files.map(f => fs.readFileSync(path.join(root, f))).join('\0')).update(extra)
@@ -109,9 +77,9 @@ function venvWith(prefix, installLines) {
   return dir;
 }
 
-function main() {
+async function main() {
   const started = Date.now();
-  const blocks = docBlocks();
+  const blocks = fencedBlocks(DOC);
   const install = blocks.find(b => b.lang === 'sh' && b.code.split('\n').some(l => INSTALL_LINE.test(l)));
   const roundtrip = lang => {
     const block = blocks.find(b => b.lang === lang && b.info === 'roundtrip');
@@ -119,7 +87,7 @@ function main() {
     return block.code;
   };
   let venv = null;
-  check('docs/keras.md\'s install lines, as written, in a fresh venv', () => {
+  await check('docs/keras.md\'s install lines, as written, in a fresh venv', () => {
     if (!install) throw new Error(`${DOC} has no \`\`\`sh block with \`pip install "./python[convert]"\``);
     // The venv line makes `.venv` and activates it; the cached venv stands for it.
     const lines = install.code.split('\n').filter(l => l.trim() && !/^python3 -m venv /.test(l));
@@ -127,7 +95,7 @@ function main() {
     venv = venvWith('convert-venv', lines);
   });
 
-  check('docs/keras.md\'s round trip: Keras + twin -> converter -> tf.loadLayersModel, within 1e-5', () => {
+  await check('docs/keras.md\'s round trip: Keras + twin -> converter -> tf.loadLayersModel, within 1e-5', () => {
     if (!venv) throw new Error('no environment (the install failed)');
     if (!fs.existsSync(path.join(root, 'dist/esm/index.js'))) sh(root, process.execPath, ['scripts/build.js']);
     // Inside the repository, so that `tfjs-layernorm` resolves to this package (dist/) by its name.
@@ -154,11 +122,11 @@ function main() {
       throw new Error(`expected an ImportError matching ${expected.join(', ')}; got (${r.status}):\n${r.stderr}`);
     }
   };
-  check('pip install ./python alone: importing LayerNorm says Keras is missing', () => {
+  await check('pip install ./python alone: importing LayerNorm says Keras is missing', () => {
     importFails(venvWith('twin-alone-venv', ['pip install -q ./python']),
                 [/ImportError: tfjs_layernorm\.LayerNorm needs Keras 3/, /pip install/]);
   });
-  check('pip install "./python[keras3]" (no backend): importing tfjs_layernorm names the missing backend', () => {
+  await check('pip install "./python[keras3]" (no backend): importing tfjs_layernorm names the missing backend', () => {
     importFails(venvWith('keras3-venv', ['pip install -q "./python[keras3]"']),
                 [/No module named 'tensorflow'/, /Keras 3 is installed but cannot be imported/]);
   });
@@ -170,4 +138,7 @@ function main() {
   process.exit(counts.failed === 0 ? 0 : 1);
 }
 
-main();
+main().catch(e => {
+  console.error(e);
+  process.exit(1);
+});

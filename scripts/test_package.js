@@ -26,6 +26,7 @@ const path = require('path');
 
 const {gpuEnvironment} = require('./environment');
 const {readmeSnippets} = require('./readme_snippets');
+const {checkCounter, sh} = require('./step_checks');
 
 const root = path.resolve(__dirname, '..');
 const NAME = 'tfjs-layernorm';
@@ -45,28 +46,7 @@ const option = name => {
   const arg = process.argv.find(a => a.startsWith(`--${name}=`));
   return arg ? arg.slice(name.length + 3) : null;
 };
-const counts = {passed: 0, failed: 0};
-
-async function check(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    counts.passed++;
-    console.log(`PASS package: ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  } catch (e) {
-    counts.failed++;
-    console.log(`FAIL package: ${name}\n     ${String(e.stack || e).split('\n').join('\n     ')}`);
-  }
-}
-
-/** Runs a command; throws with its output when it fails. */
-function sh(cwd, command, args, env = {}) {
-  const r = spawnSync(command, args, {cwd, encoding: 'utf8', env: {...process.env, ...env}});
-  if (r.status !== 0) {
-    throw new Error(`${[command, ...args].join(' ')} exited ${r.status}\n${r.stdout}${r.stderr}`);
-  }
-  return r.stdout;
-}
+const {counts, check} = checkCounter('package');
 
 function spawnAsync(command, args, cwd) {
   return new Promise((resolve, reject) => {
