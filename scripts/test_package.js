@@ -19,7 +19,7 @@
  *
  * The JSON file gets {passed, failed}, one count per check.
  */
-const {spawn, spawnSync} = require('child_process');
+const {spawn} = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
