@@ -131,9 +131,27 @@ function checkOptions(options: unknown) {
   }
 }
 
-function checkEpsilon(epsilon: unknown) {
-  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0) {
-    throw new Error(`layerNorm: epsilon must be a finite number > 0; got ${describeValue(epsilon)}`);
+/** The largest float32, and the smallest positive normal one. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+
+/** What epsilon may be, as the errors say it. */
+export const EPSILON_RANGE =
+    `0 or a number in [${FLOAT32_MIN_NORMAL}, ${FLOAT32_MAX}] (float32's normal range)`;
+
+/**
+ * The one check of epsilon, for the op, the layer and the ports (`owner` and
+ * `name` as the caller's API says them). 0 is accepted, as PyTorch, MLX and
+ * Flax do (a constant group then gives 0/0: y NaN, invStd Infinity). Values
+ * no float32 holds are refused, and so are positive ones below float32's
+ * smallest normal: GPUs flush such subnormals to 0 and float32 rounds the
+ * smallest to 0, so backends would disagree on constant groups.
+ */
+export function checkEpsilon(epsilon: unknown, owner = 'layerNorm', name = 'epsilon'):
+    asserts epsilon is number {
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) ||
+      !(epsilon === 0 || (epsilon >= FLOAT32_MIN_NORMAL && epsilon <= FLOAT32_MAX))) {
+    throw new Error(`${owner}: ${name} must be ${EPSILON_RANGE}; got ${describeValue(epsilon)}`);
   }
 }
 
