@@ -18,7 +18,7 @@ import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../confor
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
-import {compositeRankChecks, directKernelChecks, extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks, wideSpreadGradientChecks} from '../shared/hostile_inputs';
+import {compositeRankChecks, directKernelChecks, extremeGradientChecks, extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks, wideSpreadGradientChecks} from '../shared/hostile_inputs';
 
 const backend = () => tf.backend() as BackendWasm;
 
@@ -140,10 +140,12 @@ describe('the WebAssembly kernels themselves', () => {
 describe('hostile inputs (issue regressions)', () => {
   compositeRankChecks();
   extremeRowChecks(['kernels', 'composite']);
+  extremeGradientChecks(['kernels', 'composite']);
   describe('JS loops', () => {
     beforeAll(() => setWasmKernelImplementation('js'));
     afterAll(() => setWasmKernelImplementation('simd'));
     extremeRowChecks(['kernels']);
+    extremeGradientChecks(['kernels']);
   });
   directKernelChecks();
   shiftFallbackChecks();
