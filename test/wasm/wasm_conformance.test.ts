@@ -151,3 +151,25 @@ describe('hostile inputs (issue regressions)', () => {
   shiftFallbackChecks();
   wideSpreadGradientChecks();
 });
+
+describe('no groups on a used heap (issue regression)', () => {
+  test('x of shape [0, 4] through the composite: dGamma and dBeta are zeros, whatever the heap held', () => {
+    tf.env().set(lib.FORCE_COMPOSITE_FLAG, true);
+    try {
+      // Leave non-zero values in freed heap memory: TF.js wasm's sum over an empty axis reads it.
+      for (let i = 0; i < 8; i++) tf.dispose(tf.fill([1024], 7 + i));
+      const before = tf.memory().numTensors;
+      const x = tf.zeros([0, 4]), gamma = tf.ones([4]), beta = tf.zeros([4]);
+      const [dx, dGamma, dBeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const o = lib.layerNormWithStats(a, g, b);
+        return tf.addN([tf.sum(o.y), tf.sum(o.mean), tf.sum(o.invStd)]);
+      })([x, gamma, beta]);
+      expect(Array.from(dGamma.dataSync())).toEqual([0, 0, 0, 0]);
+      expect(Array.from(dBeta.dataSync())).toEqual([0, 0, 0, 0]);
+      tf.dispose([x, gamma, beta, dx, dGamma, dBeta]);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      tf.env().set(lib.FORCE_COMPOSITE_FLAG, false);
+    }
+  });
+});
