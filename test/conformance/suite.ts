@@ -151,8 +151,10 @@ async function computeCase(
     const params: Tensor[] = [x];
     if (gamma) params.push(gamma);
     if (beta) params.push(beta);
-    // The loss works on flat views: TF.js wasm's binary ops are wrong above rank 6.
-    const dot = (t: Tensor, w: Tensor) => tf.sum(tf.mul(tf.reshape(t, [-1]), tf.reshape(w, [-1])));
+    // The loss works on flat views: TF.js wasm's binary ops are wrong above rank 6. A 0 is
+    // appended: TF.js webgpu's sum of an empty tensor fails (empty-group cases).
+    const dot = (t: Tensor, w: Tensor) =>
+        tf.sum(tf.concat([tf.mul(tf.reshape(t, [-1]), tf.reshape(w, [-1])), tf.zeros([1])]));
     const loss = (...args: Tensor[]) => {
       const gArg = gamma ? args[1] : null;
       const bArg = beta ? args[gamma ? 2 : 1] : null;
