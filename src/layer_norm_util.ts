@@ -31,14 +31,32 @@ export function normalizeAxes(
   return [...seen].sort((a, b) => a - b);
 }
 
+/** The largest float32, and the smallest positive normal one. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+
+/** What epsilon may be, as the errors say it. */
+export const EPSILON_FORM =
+    `0 or a number in [${FLOAT32_MIN_NORMAL}, ${FLOAT32_MAX}] (float32's normal range)`;
+
 /**
- * The epsilons the layer and the ports accept: finite and >= 0. PyTorch,
- * Flax, MLX, MXNet and Keras all take 0 (a constant group then gives
- * 0 / 0 = NaN there, and here).
+ * The epsilons the op, the layer and the ports accept. 0 is accepted, as
+ * PyTorch, Flax, MXNet and Keras do (a constant group then gives 0/0: y NaN,
+ * invStd Infinity). Values no float32 holds are refused, and so are positive
+ * ones below float32's smallest normal: GPUs flush such subnormals to 0 and
+ * float32 rounds the smallest to 0, so backends would disagree on constant groups.
  */
-export const EPSILON_FORM = 'a finite number >= 0';
 export function isAcceptedEpsilon(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  return typeof value === 'number' &&
+      (value === 0 || (value >= FLOAT32_MIN_NORMAL && value <= FLOAT32_MAX));
+}
+
+/** Throws unless `epsilon` is accepted (`owner` and `name` as the caller's API says them). */
+export function checkEpsilon(epsilon: unknown, owner = 'layerNorm', name = 'epsilon'):
+    asserts epsilon is number {
+  if (!isAcceptedEpsilon(epsilon)) {
+    throw new Error(`${owner}: ${name} must be ${EPSILON_FORM}; got ${describeValue(epsilon)}`);
+  }
 }
 
 /** A value as a message shows it: BigInts, NaN and Infinity included. */

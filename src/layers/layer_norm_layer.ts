@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {AxisArg, describeValue, EPSILON_FORM, isAcceptedEpsilon, normalizeAxes} from '../layer_norm_util';
+import {AxisArg, checkEpsilon, normalizeAxes} from '../layer_norm_util';
 import {DEFAULT_EPSILON, layerNorm, layerNormWithStats} from '../ops/layer_norm';
 import {flaxLayerNormArgs, FlaxLayerNormArgs, FlaxLayerNormWeights, KerasLayerNormConfig, kerasLayerNormArgs, KerasLayerNormWeights, mlxLayerNormArgs, MLXLayerNormArgs, MLXLayerNormWeights, PORT_ORIGIN, PortedLayerArgs, PortOrigin, PortWeights, pytorchLayerNormArgs, PyTorchLayerNormArgs, PyTorchLayerNormWeights} from './ports';
 import {Constraint, ConstraintIdentifier, describe, DTypePolicyConfig, getConstraint, getInitializer, getRegularizer, Initializer, InitializerIdentifier, layerDtype, Regularizer, RegularizerIdentifier, serializeKerasObject} from './keras_objects';
@@ -170,9 +170,7 @@ export class LayerNorm extends tf.layers.Layer {
     this.axis = checkAxis(args.axis ?? -1, 'axis');
     this.featureAxes = args.featureAxes == null ? null : checkAxis(args.featureAxes, 'featureAxes');
     this.epsilon = args.epsilon ?? DEFAULT_EPSILON;
-    if (!isAcceptedEpsilon(this.epsilon)) {
-      throw new Error(`${owner}: epsilon must be ${EPSILON_FORM}; got ${describeValue(args.epsilon)}`);
-    }
+    checkEpsilon(this.epsilon, owner);
     this.center = checkBoolean(args.center ?? true, 'center');
     this.scale = checkBoolean(args.scale ?? true, 'scale');
     this.rmsScaling = checkBoolean(args.rmsScaling ?? false, 'rmsScaling');

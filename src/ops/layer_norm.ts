@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {kernelsSupport, LayerNormAttrs, LayerNormInputs, LayerNormKernel} from '../kernel_names';
-import {AxisArg, describeValue, normalizeAxes, paramShape} from '../layer_norm_util';
+import {AxisArg, checkEpsilon, describeValue, normalizeAxes, paramShape} from '../layer_norm_util';
 import {FORCE_COMPOSITE_FLAG, layerNormComposite} from './layer_norm_composite';
 
 /** Options of {@link layerNorm} and {@link layerNormWithStats}. */
@@ -186,12 +186,6 @@ function checkOptions(options: unknown) {
     if (!OPTION_KEYS.includes(key)) {
       throw new Error(`layerNorm: unknown option '${key}'; options are ${OPTION_KEYS.join(', ')}`);
     }
-  }
-}
-
-function checkEpsilon(epsilon: unknown) {
-  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
-    throw new Error(`layerNorm: epsilon must be a finite number >= 0; got ${describeValue(epsilon)}`);
   }
 }
 

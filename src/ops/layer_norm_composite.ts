@@ -73,6 +73,10 @@ class GroupFold {
 
   /** Sum of [groupCount, groupLength] values over the elements sharing each gamma entry. */
   sumToParams(t: tf.Tensor): tf.Tensor {
+    if (t.size === 0) {
+      // No terms: TF.js wasm's sum over an empty axis reads uninitialized memory.
+      return tf.zeros(this.paramShape);
+    }
     if (this.paramIndex == null) {
       return tf.reshape(tf.sum(t, 0), this.paramShape);
     }
@@ -109,9 +113,12 @@ function center(x2: tf.Tensor2D, epsilon: number): Centered {
   const halved = tf.sub(tf.mul(x2, 0.5), tf.mul(shift, 0.5));
   const largest = groupLength === 0 ? tf.ones([groupCount, 1]) :
                                       tf.max(tf.abs(halved), 1, true);
-  // >= sqrt(epsilon) / 2 keeps epsilon / (4 scale^2) finite; 1 lets a NaN or Infinity through.
-  const scale = tf.where(tf.isFinite(largest),
-                         tf.maximum(largest, Math.sqrt(epsilon) / 2), tf.ones([groupCount, 1]));
+  // >= sqrt(epsilon) / 2 keeps epsilon / (4 scale^2) <= 1; 1 where that is 0 (a constant
+  // group with epsilon 0) or not finite (lets a NaN or Infinity through).
+  const atLeast = tf.maximum(largest, Math.sqrt(epsilon) / 2);
+  const one = tf.ones([groupCount, 1]);
+  const scale = tf.where(tf.isFinite(atLeast),
+                         tf.where(tf.isFinite(tf.div(1, atLeast)), atLeast, one), one);
   const scaled = tf.div(halved, scale);
   const scaledMean = tf.mean(scaled, 1, true);
   return {shift, scale, scaledMean, centered: tf.sub(scaled, scaledMean)};
@@ -127,11 +134,17 @@ interface Forward {
 function forward(fold: GroupFold, x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
                  epsilon: number): Forward {
   const {shift, scale, scaledMean, centered} = center(fold.toGroups(x), epsilon);
-  // var + epsilon = 4 scale^2 (scaledVar + epsilon / (4 scale^2)).
+  // var + epsilon = 4 scale^2 (scaledVar + (sqrt(epsilon) / (2 scale))^2); squaring the
+  // quotient, not scale, keeps a tiny scale from underflowing.
   const root = tf.rsqrt(tf.add(tf.mean(tf.square(centered), 1, true),
-                               tf.div(epsilon, tf.mul(tf.square(scale), 4))));
+                               tf.square(tf.div(Math.sqrt(epsilon) / 2, scale))));
   const xhat2 = tf.mul(centered, root);
   const y2 = tf.add(tf.mul(xhat2, fold.paramsToGroups(gamma)), fold.paramsToGroups(beta));
+  if (fold.layout.groupLength === 0) {
+    // Empty groups: mean and variance are 0/0 (the kernels' result; TF.js's mean of nothing is 0).
+    const undefinedStat = tf.fill(scale.shape, NaN);
+    return {y2, mean2: undefinedStat, invStd2: undefinedStat, xhat2};
+  }
   const half = tf.mul(scale, scaledMean);
   const mean2 = tf.add(tf.add(shift, half), half);
   const invStd2 = tf.div(tf.mul(root, 0.5), scale);
@@ -195,20 +208,24 @@ export function layerNormComposite(
     try {
       const y = normalize(xFlat, gamma, beta);
       const {mean2, invStd2, xhat2} = kept as Required<typeof kept>;
+      // The stats nodes take gamma and beta too (zero gradients), so a loss on
+      // the stats alone still differentiates with respect to them, as the kernels do.
+      const noParamGrads = () => [tf.zeros(gamma.shape), tf.zeros(beta.shape)];
       const meanOf = tf.customGrad((..._args: Array<tf.Tensor|tf.GradSaveFunc>) => ({
         value: tf.reshape(mean2, statShape),
-        gradFunc: (dMean: tf.Tensor) =>
-            tf.tidy(() => fold.fromGroups(gradOfStats(fold, dMean, null, xhat2, invStd2), flat)),
+        gradFunc: (dMean: tf.Tensor) => tf.tidy(() => [
+          fold.fromGroups(gradOfStats(fold, dMean, null, xhat2, invStd2), flat), ...noParamGrads()]),
       }));
       const invStdOf = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
-        (args[1] as tf.GradSaveFunc)([xhat2, invStd2]);
+        (args[3] as tf.GradSaveFunc)([xhat2, invStd2]);
         return {
           value: tf.reshape(invStd2, statShape),
-          gradFunc: (dInvStd: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(
-              () => fold.fromGroups(gradOfStats(fold, null, dInvStd, saved[0], saved[1]), flat)),
+          gradFunc: (dInvStd: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => [
+            fold.fromGroups(gradOfStats(fold, null, dInvStd, saved[0], saved[1]), flat),
+            ...noParamGrads()]),
         };
       });
-      return [y, meanOf(xFlat), invStdOf(xFlat)];
+      return [y, meanOf(xFlat, gamma, beta), invStdOf(xFlat, gamma, beta)];
     } finally {
       tf.dispose([kept.mean2, kept.invStd2, kept.xhat2].filter((t): t is tf.Tensor => t != null));
     }

@@ -30,6 +30,8 @@ export interface BrowserConfig {
    * their cases are not run, and the run says so.
    */
   excludeData?: Record<string, string>;
+  /** Cases (by name) this configuration cannot represent, each with the reason; as excludeData. */
+  excludeCases?: Record<string, string>;
   /** Also run the framework fixtures with this tolerance set of frameworks.ts. */
   frameworkTolerances?: string;
 }
@@ -90,12 +92,16 @@ page.runConformanceSuite = async (config: BrowserConfig) => {
     throw new Error(`unknown tolerance set '${config.tolerances}'`);
   }
   const excluded = config.excludeData ?? {};
+  const excludedCases = config.excludeCases ?? {};
   const selected = cases.CONFORMANCE_CASES.filter(
       c => (config.caseFilter == null || config.caseFilter.some(f => c.name.includes(f))) &&
-          !(c.data in excluded));
+          !(c.data in excluded) && !(c.name in excludedCases));
   const notRun = cases.CONFORMANCE_CASES.filter(c => c.data in excluded);
-  const exclusions = Object.entries(excluded).map(
-      ([kind, why]) => `${notRun.filter(c => c.data === kind).length} '${kind}' cases not run: ${why}`);
+  const exclusions = [
+    ...Object.entries(excluded).map(
+        ([kind, why]) => `${notRun.filter(c => c.data === kind).length} '${kind}' cases not run: ${why}`),
+    ...Object.entries(excludedCases).map(([name, why]) => `'${name}' not run: ${why}`),
+  ];
   for (const c of selected) {
     let report: CaseReport;
     try {

@@ -33,8 +33,11 @@ export interface ConformanceCase {
   beta: boolean;
   epsilon: number;
   data: DataKind;
-  /** Also differentiate through mean and invStd (layerNormWithStats). */
-  statsGrad?: boolean;
+  /**
+   * Also differentiate through mean and invStd (layerNormWithStats); 'only':
+   * a loss on mean and invStd alone (dGamma and dBeta are then zeros).
+   */
+  statsGrad?: boolean|'only';
   /** Axes gamma and beta span (default: axis). */
   featureAxes?: number|number[];
 }
@@ -103,6 +106,26 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   c('1025 rows of length 8, stats gradient', [1025, 8], -1, {statsGrad: true}),
   c('1312 groups, featureAxes 0 disjoint from axis 1, large mean', [41, 4, 32], 1,
     {featureAxes: 0, data: 'largeMean'}),
+  // A loss on mean and invStd alone: dGamma and dBeta are zeros, not an error.
+  c('stats-only loss', [4, 6], -1, {statsGrad: 'only'}),
+  c('stats-only loss, NCHW axis 1', [2, 3, 4, 5], 1, {statsGrad: 'only'}),
+  c('rank 6, stats-only loss', [2, 1, 3, 2, 2, 3], [2, 4, 5], {statsGrad: 'only'}),
+  // Empty groups: y empty, mean and invStd 0/0 = NaN; no groups: dGamma and dBeta zeros.
+  c('empty groups [4, 0]', [4, 0], -1, {statsGrad: true}),
+  c('empty groups, NCHW axis 1', [2, 0, 3], 1, {statsGrad: true}),
+  c('no groups [0, 4]', [0, 4], -1, {statsGrad: true}),
+  c('no groups, NCHW axis 1', [0, 3, 2, 2], 1, {statsGrad: true}),
+  // The ends of epsilon's range (layer_norm_util.ts EPSILON_FORM).
+  c('epsilon 0', [5, 4], -1, {epsilon: 0, statsGrad: true}),
+  c('constant rows, epsilon 0 (0/0: y NaN, invStd Infinity)', [4, 7], -1,
+    {data: 'constantRows', epsilon: 0}),
+  c('constant rows, epsilon 0, NCHW axis 1', [2, 4, 3, 3], 1, {data: 'constantRows', epsilon: 0}),
+  c('constant rows, epsilon 0, length 768', [3, 768], -1, {data: 'constantRows', epsilon: 0}),
+  // (More than FINITE_DIFFERENCE_MAX_SIZE elements: invStd ~ 1e19 leaves finite differences meaningless.)
+  c('constant rows, epsilon float32\'s smallest normal', [40, 7], -1,
+    {data: 'constantRows', epsilon: 1.1754943508222875e-38}),
+  c('epsilon float32\'s max', [5, 4], -1, {epsilon: 3.4028234663852886e38, statsGrad: true}),
+  c('epsilon float32\'s max, NCHW axis 1', [2, 4, 3, 3], 1, {epsilon: 3.4028234663852886e38}),
 ];
 
 /** Stated tolerances: |actual - expected| <= atol * max(1, max|expected|) + rtol * |expected|. */

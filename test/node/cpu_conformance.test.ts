@@ -11,7 +11,7 @@ import {KernelImplementation} from '../../src/backends/shared/simd_module';
 import {CONFORMANCE_CASES, CPU_TOLERANCES} from '../conformance/cases';
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
-import {extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks, wideSpreadGradientChecks} from '../shared/hostile_inputs';
+import {extremeGradientChecks, extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks, wideSpreadGradientChecks} from '../shared/hostile_inputs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -74,6 +74,11 @@ describe('extreme rows on the JS loops (the SIMD kernels: composite_conformance.
   beforeAll(() => lib.setCpuKernelImplementation('js'));
   afterAll(() => lib.setCpuKernelImplementation('simd'));
   extremeRowChecks(['kernels']);
+  extremeGradientChecks(['kernels']);
+});
+
+describe('extreme rows on the SIMD kernels', () => {
+  extremeGradientChecks(['kernels', 'composite']);
 });
 
 describe('shifted sums', () => {

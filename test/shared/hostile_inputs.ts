@@ -95,6 +95,52 @@ export function extremeRowChecks(paths: Array<'kernels'|'composite'>): void {
       });
 }
 
+const NEAR_MAX = [3.4e38, -3.4e38, 3.4e38, 3.4e38, 1, -3e38, 2e38];
+
+/** Layouts of every kernel family: contiguous rows, [0, 2]-style runs, four groups a vector. */
+const EXTREME_GRADIENT_LAYOUTS: Array<[number[], number[]]> = [
+  [[3, 9], [1]], [[2, 37], [1]], [[2, 9, 8], [0, 2]], [[2, 9, 4], [1]], [[20, 4], [0]],
+];
+
+/**
+ * Gradients of groups holding values near float32's max (spread ~7e38, invStd
+ * ~2e-39): x - mean and dx's products overflow float32, so a kernel must take
+ * them in float64 (or scaled); dx is compared relative to its largest value.
+ */
+export function extremeGradientChecks(paths: Array<'kernels'|'composite'>): void {
+  describe.each(paths.map(p => [p, p === 'composite'] as [string, boolean]))(
+      'gradients near float32\'s max, %s', (_label, composite) => {
+        test.each(EXTREME_GRADIENT_LAYOUTS)('shape %j axis %j', async (shape, axis) => {
+          const size = sizeOf(shape), paramShape = axis.map(a => shape[a]);
+          const xv = Float32Array.from({length: size}, (_, i) => NEAR_MAX[i % NEAR_MAX.length]);
+          const gv = normalData(sizeOf(paramShape), 45, 1, 1);
+          const w = {wy: normalData(size, 46), wMean: normalData(size / sizeOf(paramShape), 47),
+                     wInvStd: normalData(size / sizeOf(paramShape), 48)};
+          const want = refGrads(xv, shape, axis, gv, 1e-5, w);
+          const statShape = shape.map((d, i) => axis.includes(i) ? 1 : d);
+          const run = async () => {
+            const x = tf.tensor(xv, shape), gamma = tf.tensor(gv, paramShape), beta = tf.zeros(paramShape);
+            const [wy, wMean, wInvStd] = [tf.tensor(w.wy, shape), tf.tensor(w.wMean, statShape),
+                                          tf.tensor(w.wInvStd, statShape)];
+            const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+              const o = lib.layerNormWithStats(a, g, b, {axis});
+              const dot = (t: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(tf.reshape(t, [-1]), tf.reshape(u, [-1])));
+              return tf.addN([dot(o.y, wy), dot(o.mean, wMean), dot(o.invStd, wInvStd)]);
+            })([x, gamma, beta]);
+            const got = await Promise.all(grads.map(t => t.data()));
+            tf.dispose([x, gamma, beta, wy, wMean, wInvStd, ...grads]);
+            return got;
+          };
+          const [dx, dGamma, dBeta] = composite ? await forcingComposite(run) : await run();
+          const relative = (a: ArrayLike<number>, scale: number) => Array.from(a, v => v / scale);
+          const dxScale = Math.max(...Array.from(want.dx, Math.abs));
+          expect(compare(relative(dx, dxScale), relative(want.dx, dxScale), 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
+          expect(compare(dGamma, want.dGamma, 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
+          expect(compare(dBeta, want.dBeta, 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
+        });
+      });
+}
+
 /**
  * Rows whose first element sits far from the mean: a kernel that shifts by
  * the first element and sums in float32 loses digits to cancellation unless
@@ -180,7 +226,10 @@ export function directKernelChecks(): void {
     ['axis missing', () => forward({x: x(), gamma: p([4]), beta: p([4])}, {epsilon: 1e-5}),
      /attr axis .*got undefined/],
     ['epsilon NaN', () => forward({x: x(), gamma: p([4]), beta: p([4])}, {...attrs, epsilon: NaN}),
-     /attr epsilon must be a finite number >= 0; got NaN/],
+     /attr epsilon must be 0 or a number in \[1.1754943508222875e-38, 3.4028234663852886e\+38\].*got NaN/],
+    ['epsilon below float32\'s smallest normal', () => forward({x: x(), gamma: p([4]), beta: p([4])},
+                                                            {...attrs, epsilon: 1e-40}),
+     /attr epsilon must be 0 or a number in .*got 1e-40/],
     ['backward: short gamma', () => backward(gradInputs({gamma: p([3])}), attrs),
      /input gamma must have shape \[4\]; got \[3\]/],
     ['backward: dy of another shape', () => backward(gradInputs({dy: p([2, 3, 5])}), attrs),

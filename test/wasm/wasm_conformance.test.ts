@@ -18,7 +18,7 @@ import {COMPOSITE_TOLERANCES, CONFORMANCE_CASES, CPU_TOLERANCES} from '../confor
 import {compare, normalData, refForward} from '../conformance/reference';
 import {runConformanceCase} from '../conformance/suite';
 import {expectKernelsAndCompositeTrainAlike} from '../shared/composite_training';
-import {compositeRankChecks, directKernelChecks, extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks, wideSpreadGradientChecks} from '../shared/hostile_inputs';
+import {compositeRankChecks, directKernelChecks, extremeGradientChecks, extremeRowChecks, int32KernelInputCheck, shiftFallbackChecks, wideSpreadGradientChecks} from '../shared/hostile_inputs';
 
 const backend = () => tf.backend() as BackendWasm;
 
@@ -140,12 +140,36 @@ describe('the WebAssembly kernels themselves', () => {
 describe('hostile inputs (issue regressions)', () => {
   compositeRankChecks();
   extremeRowChecks(['kernels', 'composite']);
+  extremeGradientChecks(['kernels', 'composite']);
   describe('JS loops', () => {
     beforeAll(() => setWasmKernelImplementation('js'));
     afterAll(() => setWasmKernelImplementation('simd'));
     extremeRowChecks(['kernels']);
+    extremeGradientChecks(['kernels']);
   });
   directKernelChecks();
   shiftFallbackChecks();
   wideSpreadGradientChecks();
+});
+
+describe('no groups on a used heap (issue regression)', () => {
+  test('x of shape [0, 4] through the composite: dGamma and dBeta are zeros, whatever the heap held', () => {
+    tf.env().set(lib.FORCE_COMPOSITE_FLAG, true);
+    try {
+      // Leave non-zero values in freed heap memory: TF.js wasm's sum over an empty axis reads it.
+      for (let i = 0; i < 8; i++) tf.dispose(tf.fill([1024], 7 + i));
+      const before = tf.memory().numTensors;
+      const x = tf.zeros([0, 4]), gamma = tf.ones([4]), beta = tf.zeros([4]);
+      const [dx, dGamma, dBeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const o = lib.layerNormWithStats(a, g, b);
+        return tf.addN([tf.sum(o.y), tf.sum(o.mean), tf.sum(o.invStd)]);
+      })([x, gamma, beta]);
+      expect(Array.from(dGamma.dataSync())).toEqual([0, 0, 0, 0]);
+      expect(Array.from(dBeta.dataSync())).toEqual([0, 0, 0, 0]);
+      tf.dispose([x, gamma, beta, dx, dGamma, dBeta]);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      tf.env().set(lib.FORCE_COMPOSITE_FLAG, false);
+    }
+  });
 });

@@ -83,8 +83,10 @@ async function outputsOn(backend: string, c: ConformanceCase):
       const params = [x, gamma ?? tf.ones(paramShape), beta ?? tf.zeros(paramShape)];
       const [dx, dGamma, dBeta] = tf.grads((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
         const o = lib.layerNormWithStats(xi, g, b, opts);
-        // Flat views: webgpu's elementwise ops stop below rank 7.
-        const dot = (t: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.reshape(t, [-1]), tf.reshape(w, [-1])));
+        // Flat views: webgpu's elementwise ops stop below rank 7; a 0 appended: its sum of an
+        // empty tensor fails.
+        const dot = (t: tf.Tensor, w: tf.Tensor) =>
+            tf.sum(tf.concat([tf.mul(tf.reshape(t, [-1]), tf.reshape(w, [-1])), tf.zeros([1])]));
         return tf.addN([dot(o.y, wy), dot(o.mean, wStats), dot(o.invStd, wStats)]);
       })(params);
       out.dx = await dx.data() as Float32Array;

@@ -8,7 +8,7 @@ import {checkBackwardKernel} from '../shared/kernel_inputs';
 import {backwardGroups, GradArrays} from '../shared/layer_norm_grad_impl';
 import {readFloat32, values} from './layer_norm';
 import {PARAM_SUMS_BYTES_PER_COLUMN} from '../shared/simd_module';
-import {backwardStrided, planBytes, stridedPlan, writePlan} from '../shared/strided_simd';
+import {backwardStrided, planBytes, stridedBackwardTakes, stridedPlan, writePlan} from '../shared/strided_simd';
 import {chunkRows, FLOAT32_BYTES, simdRegions} from './simd_arena';
 
 export function layerNormGrad(args: {
@@ -71,7 +71,7 @@ function backwardSimd(
 function backwardStridedSimd(
     layout: GroupLayout, inputs: LayerNormGradInputs,
     backend: MathBackendCPU): Float32Array[]|null {
-  const plan = stridedPlan(layout);
+  const plan = stridedBackwardTakes(values(backend, inputs.invStd)) ? stridedPlan(layout) : null;
   const {groupCount, groupLength: n} = layout;
   const size = groupCount * n;
   const simd = plan && simdRegions([

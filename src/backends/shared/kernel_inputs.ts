@@ -5,7 +5,7 @@
 import type {TensorInfo} from '@tensorflow/tfjs';
 
 import {LayerNormAttrs, LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel, LayerNormInputs, LayerNormKernel} from '../../kernel_names';
-import {paramShape, statsShape} from '../../layer_norm_util';
+import {checkEpsilon, paramShape, statsShape} from '../../layer_norm_util';
 import {GroupLayout, groupLayout} from '../../layout';
 
 const DTYPES = ['float32', 'int32'];
@@ -17,10 +17,7 @@ export function checkForwardKernel(
   const where = `${LayerNormKernel} (${backendName})`;
   const x = checkTensor(where, 'x', inputs.x);
   const {axis, featureAxes} = checkAxes(where, attrs, x.shape.length);
-  const {epsilon} = attrs;
-  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
-    throw new Error(`${where}: attr epsilon must be a finite number >= 0; got ${String(epsilon)}`);
-  }
+  checkEpsilon(attrs.epsilon, where, 'attr epsilon');
   const expected = paramShape(x.shape, featureAxes);
   checkShape(where, 'gamma', checkTensor(where, 'gamma', inputs.gamma), expected);
   checkShape(where, 'beta', checkTensor(where, 'beta', inputs.beta), expected);

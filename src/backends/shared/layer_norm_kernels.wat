@@ -363,6 +363,12 @@
       (local.set $vHi (f32x4.splat (local.get $hi)))
       (local.set $vLo (f32x4.splat (local.get $lo)))
       (local.set $vScale (f32x4.splat (local.get $scale)))
+      (if (f64.lt (local.get $invStd) (global.get $TINY_INV_STD))
+        (then (call $backwardWide (local.get $dy) (local.get $x) (local.get $gamma) (local.get $dx)
+            (local.get $gammaParts) (local.get $betaParts) (local.get $groupBytes) (local.get $mean)
+            (local.get $invStd) (f64.promote_f32 (f32.load (local.get $dMean)))
+            (f64.promote_f32 (f32.load (local.get $dInvStd)))))
+        (else
       ;; Pass 1: the group sums of g = dy * gamma and g * xhat, and per column
       ;; dy * xhat and dy. $j is a byte offset into the group, gamma and the parts.
       (local.set $wideG (v128.const i64x2 0 0))
@@ -424,7 +430,7 @@
           (local.get $count)))))
       (call $gradInput (local.get $dy) (local.get $x) (local.get $gamma) (local.get $dx)
           (local.get $groupBytes) (local.get $vHi) (local.get $vLo) (local.get $vScale)
-          (local.get $vCoef) (local.get $vConst))
+          (local.get $vCoef) (local.get $vConst))))
       (local.set $group (i32.add (local.get $group) (i32.const 1)))
       (if (i32.or (i32.eqz (i32.rem_u (local.get $group) (global.get $GROUPS_PER_FLUSH)))
                   (i32.eq (local.get $group) (local.get $groupCount)))
@@ -436,6 +442,53 @@
       (local.set $dMean (i32.add (local.get $dMean) (i32.const 4)))
       (local.set $dInvStd (i32.add (local.get $dInvStd) (i32.const 4)))
       (br $nextGroup))))
+
+  ;; The backward of one group in float64, as the JS loops compute it, for a
+  ;; group whose invStd is below TINY_INV_STD: there x - mean, and pass 2's
+  ;; products, may overflow float32. Adds to the column partials as pass 1 does.
+  (func $backwardWide (param $dy i32) (param $x i32) (param $gamma i32) (param $dx i32)
+      (param $gammaParts i32) (param $betaParts i32) (param $bytes i32)
+      (param $mean f64) (param $invStd f64) (param $dMean f64) (param $dInvStd f64)
+    (local $j i32) (local $count f64) (local $xhat f64) (local $dyj f64) (local $g f64)
+    (local $sumG f64) (local $sumGXhat f64) (local $coef f64) (local $const f64)
+    (local.set $count (f64.convert_i32_u (i32.shr_u (local.get $bytes) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+      (local.set $dyj (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $j)))))
+      (local.set $xhat (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                         (local.get $mean))
+                                (local.get $invStd)))
+      (local.set $g (f64.mul (local.get $dyj)
+                             (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+      (local.set $sumG (f64.add (local.get $sumG) (local.get $g)))
+      (local.set $sumGXhat (f64.add (local.get $sumGXhat) (f64.mul (local.get $g) (local.get $xhat))))
+      (f32.store (i32.add (local.get $gammaParts) (local.get $j)) (f32.add
+          (f32.load (i32.add (local.get $gammaParts) (local.get $j)))
+          (f32.demote_f64 (f64.mul (local.get $dyj) (local.get $xhat)))))
+      (f32.store (i32.add (local.get $betaParts) (local.get $j)) (f32.add
+          (f32.load (i32.add (local.get $betaParts) (local.get $j))) (f32.demote_f64 (local.get $dyj))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $next)))
+    (local.set $coef (f64.div (f64.add (f64.mul (local.get $invStd) (local.get $sumGXhat))
+                                       (f64.mul (f64.mul (local.get $dInvStd) (local.get $invStd))
+                                                (local.get $invStd)))
+                              (local.get $count)))
+    (local.set $const (f64.div (f64.sub (local.get $dMean) (f64.mul (local.get $invStd) (local.get $sumG)))
+                               (local.get $count)))
+    (local.set $j (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+      (f32.store (i32.add (local.get $dx) (local.get $j)) (f32.demote_f64 (f64.add (f64.sub
+          (f64.mul (f64.mul (local.get $invStd)
+                            (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $j)))))
+                   (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+          (f64.mul (local.get $coef)
+                   (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j))))
+                                     (local.get $mean))
+                            (local.get $invStd))))
+          (local.get $const))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $next))))
 
   ;; Pass 2 of the backward: dx = (dy * gamma - ((x - hi) - lo) * xhatCoef) * scale + const
   ;; over $bytes / 4 elements (scale last: scale * xhatCoef could underflow float32).

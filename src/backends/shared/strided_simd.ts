@@ -171,6 +171,21 @@ export interface BackwardAddresses {
   dBetaSum: number;
 }
 
+/** The kernels' TINY_INV_STD: below it x - mean and dx's products may overflow float32. */
+export const TINY_INV_STD = 2 ** -100;
+
+/**
+ * Whether the strided backward may take these groups: it runs in float32 (the
+ * contiguous kernel takes such groups in float64 itself), so a call with a
+ * group below TINY_INV_STD takes the JS loops, which sum in float64.
+ */
+export function stridedBackwardTakes(invStd: ArrayLike<number>): boolean {
+  for (let i = 0; i < invStd.length; i++) {
+    if (invStd[i] < TINY_INV_STD) return false;
+  }
+  return true;
+}
+
 export function backwardStrided(
     kernels: StridedSimdKernels, plan: StridedPlan, m: PlanMemory, groupCount: number,
     a: BackwardAddresses): void {

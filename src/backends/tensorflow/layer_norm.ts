@@ -36,23 +36,47 @@ export function layoutOf(xShape: readonly number[], attrs: {axis: number[], feat
   return foldedLayout(xShape, attrs.axis, attrs.featureAxes ?? attrs.axis);
 }
 
-/** Every |mean| * invStd within the bound, and no (near-)constant group (it must give exactly beta). */
+/** Below this invStd (a spread above 2^100; the backward's input) x - mean may overflow float32. */
+const TINY_INV_STD = 2 ** -100;
+
+/**
+ * Every |mean| * invStd within the bound, no (near-)constant group (it must
+ * give exactly beta), every variance finite (float32 squares overflow above a
+ * spread of ~1.8e19; NaN rows also take the scaled route) and no tiny invStd.
+ */
 export function checkedStatsHold(
     mean: tf.TensorInfo, variance: tf.TensorInfo|null, invStd: tf.TensorInfo): boolean {
   const read = (t: tf.TensorInfo) => tf.engine().readSync(t.dataId) as Float32Array;
   const m = read(mean), s = read(invStd), v = variance == null ? null : read(variance);
   for (let i = 0; i < m.length; i++) {
-    if (!(Math.abs(m[i]) * s[i] <= MEAN_OVER_SPREAD_BOUND)) return false;
+    if (!(Math.abs(m[i]) * s[i] <= MEAN_OVER_SPREAD_BOUND) || !(s[i] >= TINY_INV_STD)) return false;
+    if (v != null && !Number.isFinite(v[i])) return false;
     if (v != null && m[i] !== 0 && !(v[i] > (m[i] * 2 ** -20) ** 2)) return false;
   }
   return true;
 }
 
-/** Each group's first element (0 where it is not finite) and x minus it. */
-export function shiftByFirst(ops: NativeOps, x: tf.TensorInfo, layout: FoldedLayout) {
+/** Every value finite. */
+function allFinite(t: tf.TensorInfo): boolean {
+  return (tf.engine().readSync(t.dataId) as Float32Array).every(Number.isFinite);
+}
+
+/**
+ * x - mean = 2 scale (s - mean(s)) with s = (x / 2 - shift / 2) / scale, shift
+ * each group's first element (0 where not finite) and scale its largest
+ * |x / 2 - shift / 2|, at least `floor` (1 where that is 0 or not finite): no
+ * float32 square or difference overflows (as the composite does it).
+ */
+export function scaledCentering(ops: NativeOps, x: tf.TensorInfo, layout: FoldedLayout, floor: number) {
   const first = ops.slice(x, layout.shape.map(() => 0), layout.statsShape);
   const shift = ops.finiteOrZero(first);
-  return {shift, shifted: ops.sub(x, shift)};
+  const half = ops.scalar(0.5);
+  const halved = ops.sub(ops.mul(x, half), ops.mul(shift, half));
+  const scale = ops.finiteNonZeroOrOne(
+      ops.maximum(ops.max(ops.abs(halved), layout.axes), ops.scalar(floor)));
+  const scaled = ops.div(halved, scale);
+  const scaledMean = ops.mean(scaled, layout.axes);
+  return {shift, scale, scaledMean, centered: ops.sub(scaled, scaledMean)};
 }
 
 /** y = xhat * gamma + beta; one FusedBatchNormV3 (inference, NHWC) when gamma runs along the columns. */
@@ -83,23 +107,31 @@ function forward(ops: NativeOps, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: t
       return [y, mean, invStd];
     }
   }
-  const {shift, shifted} = shiftByFirst(ops, x, layout);
   if (route === 'fusedBatchNorm' && layout.rowsWithColumnParams) {
+    const first = ops.slice(x, layout.shape.map(() => 0), layout.statsShape);
+    const shift = ops.finiteOrZero(first);
     const {groupCount: g, groupLength: n} = layout;
     const [xhat, batchMean, batchVariance] = ops.fusedBatchNorm(
-        ops.reshape(shifted, [1, g, n, 1]), tf.ones([g]), tf.zeros([g]), tf.zeros([0]), tf.zeros([0]),
-        epsilon, 'NCHW', true);
-    // The batch variance is Bessel-corrected: n / max(n - 1, 1) times the biased one.
-    const variance = ops.mul(batchVariance, ops.scalar(Math.max(n - 1, 1) / n));
-    const invStd = ops.rsqrt(ops.add(ops.reshape(variance, layout.statsShape), eps));
-    const y = affine(ops, ops.reshape(xhat, layout.shape), gamma, beta, layout, false);
-    return [y, ops.add(shift, ops.reshape(batchMean, layout.statsShape)), invStd];
+        ops.reshape(ops.sub(x, shift), [1, g, n, 1]), tf.ones([g]), tf.zeros([g]), tf.zeros([0]),
+        tf.zeros([0]), epsilon, 'NCHW', true);
+    // A non-finite variance (overflowing squares, or NaN data) takes the scaled route below.
+    if (allFinite(batchVariance)) {
+      // The batch variance is Bessel-corrected: n / max(n - 1, 1) times the biased one.
+      const variance = ops.mul(batchVariance, ops.scalar(Math.max(n - 1, 1) / n));
+      const invStd = ops.rsqrt(ops.add(ops.reshape(variance, layout.statsShape), eps));
+      const y = affine(ops, ops.reshape(xhat, layout.shape), gamma, beta, layout, false);
+      return [y, ops.add(shift, ops.reshape(batchMean, layout.statsShape)), invStd];
+    }
   }
-  const shiftedMean = ops.mean(shifted, axes);
-  const centered = ops.sub(shifted, shiftedMean);
-  const invStd = ops.rsqrt(ops.add(ops.mean(ops.square(centered), axes), eps));
-  const y = affine(ops, ops.mul(centered, invStd), gamma, beta, layout, route === 'checked');
-  return [y, ops.add(shift, shiftedMean), invStd];
+  const root = Math.sqrt(epsilon) / 2;
+  const {shift, scale, scaledMean, centered} = scaledCentering(ops, x, layout, root);
+  // var + epsilon = 4 scale^2 (scaledVar + (sqrt(epsilon) / (2 scale))^2).
+  const rootOfScaled = ops.rsqrt(ops.add(ops.mean(ops.square(centered), axes),
+                                         ops.square(ops.div(ops.scalar(root), scale))));
+  const y = affine(ops, ops.mul(centered, rootOfScaled), gamma, beta, layout, route === 'checked');
+  const half = ops.mul(scale, scaledMean);
+  const invStd = ops.div(ops.mul(rootOfScaled, ops.scalar(0.5)), scale);
+  return [y, ops.add(ops.add(shift, half), half), invStd];
 }
 
 export function layerNorm(args: {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../../kernel_names';
 import {layerNormGradComposite} from '../../ops/layer_norm_composite';
-import {checkedStatsHold, layoutOf, shiftByFirst, tensorflowKernelRoute} from './layer_norm';
+import {checkedStatsHold, layoutOf, scaledCentering, tensorflowKernelRoute} from './layer_norm';
 import {allZero, FoldedLayout, NativeOps, TensorflowBackend} from './native_ops_impl';
 
 function xhatOf(ops: NativeOps, x: tf.TensorInfo, invStd: tf.TensorInfo, layout: FoldedLayout,
@@ -18,8 +18,9 @@ function xhatOf(ops: NativeOps, x: tf.TensorInfo, invStd: tf.TensorInfo, layout:
       return ops.mul(ops.sub(x, mean), invStd);
     }
   }
-  const {shifted} = shiftByFirst(ops, x, layout);
-  return ops.mul(ops.sub(shifted, ops.mean(shifted, layout.axes)), invStd);
+  // xhat = 2 scale (s - mean(s)) invStd: nothing overflows float32 (layer_norm.ts).
+  const {scale, centered} = scaledCentering(ops, x, layout, 0);
+  return ops.mul(centered, ops.mul(ops.mul(scale, invStd), ops.scalar(2)));
 }
 
 /** dGamma and dBeta: sums of dy * xhat and dy over the non-feature axes. */

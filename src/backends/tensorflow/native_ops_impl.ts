@@ -61,6 +61,16 @@ export class NativeOps {
   mul(a: tf.TensorInfo, b: tf.TensorInfo) { return this.op('Mul', [a, b]); }
   rsqrt(a: tf.TensorInfo) { return this.op('Rsqrt', [a]); }
   square(a: tf.TensorInfo) { return this.op('Square', [a]); }
+  abs(a: tf.TensorInfo) { return this.op('Abs', [a]); }
+  maximum(a: tf.TensorInfo, b: tf.TensorInfo) { return this.op('Maximum', [a, b]); }
+  div(a: tf.TensorInfo, b: tf.TensorInfo) { return this.op('RealDiv', [a, b]); }
+
+  /** a where it is finite and non-zero, else 1. */
+  finiteNonZeroOrOne(a: tf.TensorInfo): tf.Tensor {
+    const one = this.op('OnesLike', [a]);
+    const nonZero = this.op('SelectV2', [this.op('NotEqual', [a, this.op('ZerosLike', [a])]), a, one]);
+    return this.op('SelectV2', [this.op('IsFinite', [a]), nonZero, one]);
+  }
 
   /** a where finite, else 0. */
   finiteOrZero(a: tf.TensorInfo): tf.Tensor {
@@ -76,6 +86,7 @@ export class NativeOps {
   /** sqrt of the sum of squares over `axes`. */
   euclideanNorm(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('EuclideanNorm', a, axes, keepDims); }
   mean(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('Mean', a, axes, keepDims); }
+  max(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('Max', a, axes, keepDims); }
   sum(a: tf.TensorInfo, axes: number[], keepDims = true) { return this.reduce('Sum', a, axes, keepDims); }
 
   /** `a` itself when it has that shape already. */

@@ -9,7 +9,7 @@ import {LayerNormGradAttrs, LayerNormGradInputs, LayerNormGradKernel} from '../.
 import {checkBackwardKernel} from '../shared/kernel_inputs';
 import {backwardGroups, GradArrays} from '../shared/layer_norm_grad_impl';
 import {PARAM_SUMS_BYTES_PER_COLUMN} from '../shared/simd_module';
-import {backwardStrided, planBytes, stridedPlan, writePlan} from '../shared/strided_simd';
+import {backwardStrided, planBytes, stridedBackwardTakes, stridedPlan, writePlan} from '../shared/strided_simd';
 import {FLOAT64_BYTES, runOnHeap} from './heap';
 import {simdKernels, stridedKernels} from './simd_kernels';
 
@@ -48,7 +48,8 @@ export function layerNormGrad(args: {
       return;
     }
     const strided = stridedKernels(backend);
-    const plan = strided && stridedPlan(layout);
+    const plan = strided && stridedBackwardTakes(heap.float32View(invStdAt, groupCount)) ?
+        stridedPlan(layout) : null;
     if (strided != null && plan != null) {
       const dGammaSum = heap.allocate(groupLength * FLOAT64_BYTES);
       const dBetaSum = heap.allocate(groupLength * FLOAT64_BYTES);
