@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {normalizeAxes} from '../layer_norm_util';
+import {isAcceptedEpsilon, normalizeAxes} from '../layer_norm_util';
 import {layerNorm} from '../ops/layer_norm';
 
 /** The fields of tfjs-layers' LayerNormalization that its `call` reads. */
@@ -56,7 +56,7 @@ function fusedCall(originalCall: Call): Call {
   return function(this: BuiltinLayerNormalization, inputs, kwargs) {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (Array.isArray(inputs) && inputs.length !== 1 || x.dtype !== 'float32' ||
-        !(this.epsilon > 0)) {
+        !isAcceptedEpsilon(this.epsilon)) {
       return originalCall.call(this, inputs, kwargs);  // its own errors
     }
     return tf.tidy(() => {
@@ -142,7 +142,7 @@ function fusedBatchNorm(node: GraphNode): tf.Tensor {
   }
   const axes = x.shape.map((_, i) => i).filter(i => i !== channel);
   const shape = x.shape.map((d, i) => i === channel ? d : 1);
-  const y = epsilon > 0 && Number.isFinite(epsilon) ?
+  const y = isAcceptedEpsilon(epsilon) ?
       layerNorm(x, null, null, {axis: axes, epsilon}) :
       batchNormFormula(tf.cast(x, 'float32'), axes, epsilon);
   return tf.add(tf.mul(y, tf.reshape(scale, shape)), tf.reshape(offset, shape));
