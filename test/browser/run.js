@@ -65,10 +65,10 @@ async function runConfig(config, origin, counts) {
       for (const f of report.failures) console.log(`     ${f}`);
       if (report.checks === 0 && report.failures.length === 0) console.log('     checked nothing');
     });
-    const {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData, crossCheckBackend} = config;
+    const {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData, excludeCases, crossCheckBackend} = config;
     const {info} = await withTimeout(
         page.evaluate(cfg => window.runConformanceSuite(cfg),
-                      {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData, crossCheckBackend}),
+                      {name, backend, flags, tolerances, expectKernels, caseFilter, excludeData, excludeCases, crossCheckBackend}),
         CONFIG_TIMEOUT_MS, config.name);
     if (config.frameworkTolerances) {
       const dir = path.join(root, 'test/fixtures/frameworks');
