@@ -35,11 +35,7 @@ const DOC = path.join(root, 'docs/keras.md');
 const TOLERANCE = 1e-5;
 const INSTALL_LINE = /^pip install "\.\/python\[convert\]"/;
 
-const option = name => {
-  const arg = process.argv.find(a => a.startsWith(`--${name}=`));
-  return arg ? arg.slice(name.length + 3) : null;
-};
-const {counts, check} = checkCounter('python');
+const {check, finish} = checkCounter('python');
 
 /** The environment of an activated venv (what `. .venv/bin/activate` sets). */
 const activated = venv => ({VIRTUAL_ENV: venv, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}`,
@@ -131,11 +127,7 @@ async function main() {
                 [/No module named 'tensorflow'/, /Keras 3 is installed but cannot be imported/]);
   });
 
-  console.log(`python: ${counts.passed} passed, ${counts.failed} failed ` +
-              `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  const json = option('json');
-  if (json) fs.writeFileSync(json, JSON.stringify(counts));
-  process.exit(counts.failed === 0 ? 0 : 1);
+  finish(started);
 }
 
 main().catch(e => {

@@ -6,7 +6,10 @@
 const {spawnSync} = require('child_process');
 const fs = require('fs');
 
-/** {counts, check}: `await check(name, fn)` runs fn, prints PASS/FAIL `label: name`, counts it. */
+/**
+ * {counts, check, finish}: `await check(name, fn)` runs fn, prints PASS/FAIL
+ * `label: name` and counts it; `finish(started)` ends the step.
+ */
 function checkCounter(label) {
   const counts = {passed: 0, failed: 0};
   async function check(name, fn) {
@@ -20,7 +23,15 @@ function checkCounter(label) {
       console.log(`FAIL ${label}: ${name}\n     ${String(e.stack || e).split('\n').join('\n     ')}`);
     }
   }
-  return {counts, check};
+  /** Prints the totals, writes them to --json=FILE when given, and exits with their status. */
+  function finish(started) {
+    console.log(`${label}: ${counts.passed} passed, ${counts.failed} failed ` +
+                `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    const arg = process.argv.find(a => a.startsWith('--json='));
+    if (arg) fs.writeFileSync(arg.slice('--json='.length), JSON.stringify(counts));
+    process.exit(counts.failed === 0 ? 0 : 1);
+  }
+  return {counts, check, finish};
 }
 
 /** Runs a command; throws with its output when it fails; returns its stdout. */

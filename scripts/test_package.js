@@ -46,7 +46,7 @@ const option = name => {
   const arg = process.argv.find(a => a.startsWith(`--${name}=`));
   return arg ? arg.slice(name.length + 3) : null;
 };
-const {counts, check} = checkCounter('package');
+const {counts, check, finish} = checkCounter('package');
 
 function spawnAsync(command, args, cwd) {
   return new Promise((resolve, reject) => {
@@ -362,11 +362,7 @@ async function main() {
       fs.rmSync(dir, {recursive: true, force: true});
     }
   }
-  console.log(`package: ${counts.passed} passed, ${counts.failed} failed ` +
-              `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  const json = option('json');
-  if (json) fs.writeFileSync(json, JSON.stringify(counts));
-  process.exit(counts.failed === 0 ? 0 : 1);
+  finish(started);
 }
 
 main().catch(e => {
